@@ -1,0 +1,12 @@
+/* md.h - the mixdown engine: include this one. */
+#ifndef MD_H
+#define MD_H
+#include "md_error.h"
+#include "md_buffer.h"
+#include "md_param.h"
+#include "md_node.h"
+#include "md_graph.h"
+#include "md_io.h"
+#include "md_analyze.h"
+#define MD_VERSION "0.1.0"
+#endif
