@@ -7,7 +7,7 @@ ROOT=$(cd "$(dirname "$0")/.." && pwd)
 PKGS=(build-essential cmake pkg-config git
       liblua5.4-dev libsndfile1-dev libspeexdsp-dev libebur128-dev libkissfft-dev
       libedit-dev libcriterion-dev
-      sox libsox-fmt-all ffmpeg python3 tmux hyperfine time)
+      sox libsox-fmt-all ffmpeg python3 tmux hyperfine time bc)
 
 missing=()
 for p in "${PKGS[@]}"; do

@@ -12,6 +12,7 @@
 #include <string.h>
 #include <lauxlib.h>
 #include "host.h"
+#include "mixdown/md_dynamics.h"
 
 #define GRAPH_MT "mixdown.Graph"
 #define NODE_MT "mixdown.Node"
@@ -285,6 +286,7 @@ static int graph_file(lua_State *L)
 static int graph_add(lua_State *L)
 {
     const char *type = luaL_checkstring(L, 2);
+    lua_settop(L, 3);
     md_node *n = add_node(L, 1, type);
     apply_params(L, n, 3);
     push_node(L, n, 1);
@@ -400,6 +402,7 @@ static int graph_info(lua_State *L)
 static int graph_source_closure(lua_State *L)
 {
     const char *type = lua_tostring(L, lua_upvalueindex(1));
+    lua_settop(L, 2);
     md_node *n = add_node(L, 1, type);
     apply_params(L, n, 2);
     push_node(L, n, 1);
@@ -428,6 +431,7 @@ static int graph_index(lua_State *L)
 static int node_closure(lua_State *L)
 {
     const char *type = lua_tostring(L, lua_upvalueindex(1));
+    lua_settop(L, 2);
     lnode *src = check_node(L, 1);
     lua_getiuservalue(L, 1, 1); /* the graph */
     int gi = lua_gettop(L);
@@ -470,6 +474,7 @@ static int is_opus(const char *path, const char *format)
 /* x:write(path, {bits = 16|24|32|"32f", float, rate, format, dither, seed}) */
 static int node_write(lua_State *L)
 {
+    lua_settop(L, 3);
     lnode *src = check_node(L, 1);
     const char *path = luaL_checkstring(L, 2);
     if (!lua_isnoneornil(L, 3))
@@ -542,6 +547,83 @@ static int node_write(lua_State *L)
         return raise_md(L, &e);
     push_node(L, s, gi);
     return 1;
+}
+
+/* x:meter{true_peak = true} -> the meter node (a sink measuring x) */
+static int node_meter(lua_State *L)
+{
+    lua_settop(L, 2);
+    lnode *src = check_node(L, 1);
+    lua_getiuservalue(L, 1, 1);
+    int gi = lua_gettop(L);
+    lgraph *g = check_graph(L, gi);
+    md_node *m = add_node(L, gi, "meter");
+    md_error e;
+    apply_params(L, m, 2);
+    if (md_graph_connect(g->g, src->n, m, 0, &e) != MD_OK)
+        return raise_md(L, &e);
+    push_node(L, m, gi);
+    return 1;
+}
+
+static void set_num(lua_State *L, const char *key, double v)
+{
+    if (isfinite(v))
+        lua_pushnumber(L, v);
+    else
+        lua_pushnil(L); /* undefined (silence, mono correlation): nil, never a sentinel */
+    lua_setfield(L, -2, key);
+}
+
+/* m:result() -> table of measurements (keys as in `analyze --json`) */
+static int node_result(lua_State *L)
+{
+    lnode *u = check_node(L, 1);
+    md_analysis a;
+    md_error e;
+    if (md_meter_result(u->n, &a, &e) != MD_OK)
+        return raise_md(L, &e);
+    lua_createtable(L, 0, 24);
+    set_num(L, "sample_rate", a.rate_hz);
+    lua_pushinteger(L, a.channels);
+    lua_setfield(L, -2, "channels");
+    lua_pushinteger(L, (lua_Integer)a.frames);
+    lua_setfield(L, -2, "frames");
+    set_num(L, "duration_s", a.duration_s);
+    set_num(L, "integrated_lufs", a.integrated_lufs);
+    set_num(L, "loudness_range_lu", a.loudness_range_lu);
+    set_num(L, "max_momentary_lufs", a.max_momentary_lufs);
+    set_num(L, "max_short_term_lufs", a.max_short_term_lufs);
+    set_num(L, "sample_peak_dbfs", a.sample_peak_dbfs);
+    set_num(L, "true_peak_dbtp", a.true_peak_dbtp);
+    set_num(L, "rms_dbfs", a.rms_dbfs);
+    set_num(L, "crest_db", a.crest_db);
+    set_num(L, "dc_offset", a.dc_offset);
+    lua_pushinteger(L, (lua_Integer)a.clipped_samples);
+    lua_setfield(L, -2, "clipped_samples");
+    lua_pushinteger(L, (lua_Integer)a.nonfinite_samples);
+    lua_setfield(L, -2, "nonfinite_samples");
+    set_num(L, "correlation", a.correlation);
+    set_num(L, "balance_db", a.balance_db);
+    lua_createtable(L, (int)a.channels, 0);
+    for (unsigned c = 0; c < a.channels && c < MD_MAX_CHANNELS; c++) {
+        if (isfinite(a.true_peak_ch_dbtp[c]))
+            lua_pushnumber(L, a.true_peak_ch_dbtp[c]);
+        else
+            lua_pushboolean(L, 0);
+        lua_rawseti(L, -2, c + 1);
+    }
+    lua_setfield(L, -2, "true_peak_per_channel");
+    return 1;
+}
+
+/* x:gain_reduction() -> current and last-block max reduction (dB) of a dynamics node */
+static int node_gain_reduction(lua_State *L)
+{
+    lnode *u = check_node(L, 1);
+    lua_pushnumber(L, md_dyn_gain_reduction_db(u->n));
+    lua_pushnumber(L, md_dyn_max_reduction_db(u->n));
+    return 2;
 }
 
 /* x:set(name, value) */
@@ -842,7 +924,8 @@ static const luaL_Reg graph_methods[] = {
 static const luaL_Reg node_methods[] = {
     {"write", node_write},   {"set", node_set},     {"get", node_get},
     {"graph", node_graph},   {"type", node_type},   {"latency", node_latency},
-    {"label", node_label},   {NULL, NULL},
+    {"label", node_label},   {"meter", node_meter},   {"result", node_result},
+    {"gain_reduction", node_gain_reduction}, {NULL, NULL},
 };
 
 static const luaL_Reg core_funcs[] = {

@@ -33,6 +33,8 @@ void md_host_report(lua_State *L, int status);
 
 /* The mixdown.core module (graph, nodes, files). */
 int luaopen_mixdown_core(lua_State *L);
+/* mixdown.fs: stat, same_file, rename, remove (bind_fs.c). */
+int luaopen_mixdown_fs(lua_State *L);
 
 /* Progress bar on stderr when it is a terminal. */
 void md_host_progress(void *user, int64_t done, int64_t total);

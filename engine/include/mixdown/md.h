@@ -7,6 +7,7 @@
 #include "md_node.h"
 #include "md_graph.h"
 #include "md_io.h"
+#include "md_meter.h"
 #include "md_analyze.h"
 #define MD_VERSION "0.1.0"
 #endif
