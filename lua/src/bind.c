@@ -423,7 +423,11 @@ static int graph_index(lua_State *L)
         lua_pushcclosure(L, graph_source_closure, 1);
         return 1;
     }
-    return 0;
+    const char *s = md_node_suggest(key);
+    if (s)
+        return luaL_error(L, "unknown source or method '%s' (did you mean '%s'?)", key, s);
+    return luaL_error(L, "unknown source or method '%s' (g:file(path), g:mix{...}, or a "
+                         "generator from `mixdown nodes`)", key);
 }
 
 /* --- node ---------------------------------------------------------------------------- */
@@ -460,7 +464,11 @@ static int node_index(lua_State *L)
         lua_pushcclosure(L, node_closure, 1);
         return 1;
     }
-    return 0;
+    /* x:compresor{} would otherwise say "attempt to call a nil value" */
+    const char *s = md_node_suggest(key);
+    if (s)
+        return luaL_error(L, "unknown node '%s' (did you mean '%s'?)", key, s);
+    return luaL_error(L, "unknown node or method '%s' (`mixdown nodes` lists the nodes)", key);
 }
 
 static int is_opus(const char *path, const char *format)

@@ -160,15 +160,22 @@ void md_node_fill_param(md_node *n, unsigned idx, float *dst, unsigned frames, i
         n->smooth[idx] = target;
         return;
     }
-    /* one-pole glide, time constant 10 ms: per sample, so the result does not
-     * depend on how the stream is cut into blocks */
+    /* one-pole glide, time constant 10 ms, decided per sample (snapping to
+     * the target included) so the result does not depend on how the stream
+     * is cut into blocks */
     double a = exp(-1.0 / (0.010 * n->out.rate_hz));
-    for (unsigned i = 0; i < frames; i++) {
+    double eps = 1e-7 * (fabs(target) + 1e-30);
+    unsigned i = 0;
+    for (; i < frames; i++) {
         cur = target + (cur - target) * a;
+        if (fabs(cur - target) <= eps) {
+            cur = target;
+            break;
+        }
         dst[i] = (float)cur;
     }
-    if (fabs(cur - target) <= 1e-7 * (fabs(target) + 1e-30))
-        cur = target;
+    for (; i < frames; i++)
+        dst[i] = (float)target;
     n->smooth[idx] = cur;
 }
 

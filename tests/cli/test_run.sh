@@ -1,0 +1,100 @@
+#!/usr/bin/env bash
+# test_run.sh - `mixdown run` with the core node names, and bad input:
+# exit 1, one stderr line naming the file or parameter, no output file.
+source "$(dirname "$0")/lib.sh"
+
+sox -n -r 44100 -c 2 -b 24 "$T/sine.wav" synth 3 sine 1000 vol 0.5 || { bad "sox missing"; finish; exit 1; }
+
+# gain{db = -6} lowers a sine by 6.00 +- 0.01 dB (20 log10 of the amplitude ratio), measured by an independent reader (python)
+cat > "$T/gain.lua" <<LUA
+local md = require "mixdown"
+local g = md.graph()
+g:file(arg[1]):gain{db = -6}:write(arg[2], {bits = 24})
+g:run()
+LUA
+expect_ok "run gain script" "$MD" run "$T/gain.lua" "$T/sine.wav" "$T/g6.wav"
+python3 - "$T/sine.wav" "$T/g6.wav" <<'PY' && ok "gain -6 dB measured" || bad "gain -6 dB measured"
+import sys, math, subprocess, array
+def rms(path):
+    # decoded by SoX, not by us: 32-bit signed raw
+    raw = subprocess.run(["sox", path, "-t", "raw", "-e", "signed", "-b", "32", "-"],
+                         check=True, capture_output=True).stdout
+    a = array.array("i"); a.frombytes(raw)
+    return 10 * math.log10(sum(float(v) * v for v in a) / len(a))
+d = rms(sys.argv[2]) - rms(sys.argv[1])
+print("level change %.4f dB" % d)
+sys.exit(0 if abs(d - (-6.0)) <= 0.01 else 1)
+PY
+# the DESIGN sketch's chain runs with only core node names
+cat > "$T/sketch.lua" <<LUA
+local md = require "mixdown"
+local g  = md.graph()
+local x  = g:file(arg[1])
+x = x:highpass{freq = 30}
+     :eq{ {type = "lowshelf", freq = 100, gain = 2},
+          {type = "bell", freq = 300, gain = -2, q = 1} }
+     :pan{pos = 0}
+     :lowpass{freq = 18000, order = 4}
+x:write(arg[2], {bits = 16})
+assert(g:dot():match("digraph"))
+g:run()
+LUA
+if "$MD" nodes pan >/dev/null 2>&1; then
+  expect_ok "design sketch chain" "$MD" run "$T/sketch.lua" "$T/sine.wav" "$T/sketch.wav"
+  [ -f "$T/sketch.wav" ] && ok "sketch output written" || bad "sketch output missing"
+fi
+
+# --- bad input ----------------------------------------------------------------
+printf 'local md = require "mixdown"\nlocal g = md.graph()\ng:file(arg[1]):write(arg[2])\ng:run()\n' > "$T/copy.lua"
+expect_fail "missing input file" 1 "nothere\\.wav.*(No such file|cannot open)" "$MD" run "$T/copy.lua" "$T/nothere.wav" "$T/o1.wav"
+[ ! -e "$T/o1.wav" ] && ok "no output after missing input" || bad "output left after missing input"
+
+echo "this is not audio" > "$T/text.wav"
+expect_fail "non-audio file" 1 "text\\.wav" "$MD" run "$T/copy.lua" "$T/text.wav" "$T/o2.wav"
+[ ! -e "$T/o2.wav" ] && ok "no output after non-audio input" || bad "output left after non-audio input"
+
+expect_fail "output directory missing" 1 "nodir" "$MD" run "$T/copy.lua" "$T/sine.wav" "$T/nodir/o3.wav"
+[ ! -e "$T/nodir" ] && ok "no directory created" || bad "directory created"
+
+printf 'local md = require "mixdown"\nlocal g = md.graph()\ng:file(arg[1]):compresor{}:write(arg[2])\ng:run()\n' > "$T/unknown.lua"
+expect_fail "unknown node" 1 "unknown\\.lua:3: unknown node .compresor. \\(did you mean .compressor.\\?\\)" "$MD" run "$T/unknown.lua" "$T/sine.wav" "$T/o4.wav"
+[ ! -e "$T/o4.wav" ] && ok "no output after unknown node" || bad "output left after unknown node"
+
+printf 'local md = require "mixdown"\nlocal g = md.graph()\ng:file(arg[1]):highpass{freq = "low"}:write(arg[2])\ng:run()\n' > "$T/type.lua"
+expect_fail "wrong parameter type" 1 "type\\.lua:3: highpass: freq must be a number, got string" "$MD" run "$T/type.lua" "$T/sine.wav" "$T/o5.wav"
+
+printf 'local md = require "mixdown"\nlocal g = md.graph()\ng:file(arg[1]):gain{db = 500}:write(arg[2])\ng:run()\n' > "$T/range.lua"
+expect_fail "parameter out of range" 1 "range\\.lua:3: gain: db must be <= 48" "$MD" run "$T/range.lua" "$T/sine.wav" "$T/o6.wav"
+[ ! -e "$T/o6.wav" ] && ok "no output after range error" || bad "output left after range error"
+
+printf 'local md = require "mixdown"\nlocal g = md.graph()\ng:file(arg[1]):highpass{frq = 30}:write(arg[2])\ng:run()\n' > "$T/name.lua"
+expect_fail "misspelt parameter suggests" 1 "name\\.lua:3: highpass: unknown parameter 'frq' \\(did you mean 'freq'\\?\\)" "$MD" run "$T/name.lua" "$T/sine.wav" "$T/o7.wav"
+
+printf 'local md = require "mixdown"\nlocal g = md.graph()\ng:file(arg[1]):highpass{freq = 30000}:write(arg[2])\ng:run()\n' > "$T/nyq.lua"
+expect_fail "frequency above Nyquist" 1 "highpass: freq" "$MD" run "$T/nyq.lua" "$T/sine.wav" "$T/o8.wav"
+[ ! -e "$T/o8.wav" ] && ok "no output after Nyquist error" || bad "output left after Nyquist error"
+
+expect_fail "missing script" 1 "nothere\\.lua" "$MD" run "$T/nothere.lua"
+printf 'local x = = 1\n' > "$T/syntax.lua"
+expect_fail "syntax error names file and line" 1 "syntax\\.lua:1:" "$MD" run "$T/syntax.lua"
+expect_fail "unknown verb" 1 "unknown command 'mastr'" "$MD" mastr x.wav
+expect_fail "run without a script" 1 "no script" "$MD" run
+
+# --help and --version everywhere
+for v in run nodes master; do
+  out=$("$MD" $v --help 2>&1) && echo "$out" | grep -q "Usage: mixdown $v" && ok "$v --help" || bad "$v --help: $out"
+done
+"$MD" --version | grep -qE '^mixdown [0-9]+\.[0-9]+' && ok "--version" || bad "--version"
+"$MD" --help | grep -q "mixdown master" && ok "--help" || bad "--help"
+"$MD" nodes eq | grep -q "lowshelf" && ok "nodes eq lists band types" || bad "nodes eq"
+expect_fail "nodes unknown suggests" 1 "did you mean 'limiter'" "$MD" nodes limter
+
+# a traceback only with --debug
+out=$("$MD" run "$T/range.lua" "$T/sine.wav" "$T/o9.wav" --debug 2>&1 >/dev/null)
+echo "$out" | grep -q "stack traceback" && ok "--debug prints a traceback" || bad "--debug: $out"
+
+# piped stdin runs as a script
+out=$(echo 'print(1 + 1)' | "$MD" 2>&1) && [ "$out" = "2" ] && ok "piped stdin script" || bad "piped stdin: $out"
+out=$(echo 'print(require("mixdown").version)' | "$MD" - 2>&1) && [ -n "$out" ] && ok "mixdown - reads stdin" || bad "mixdown -: $out"
+
+finish
