@@ -372,7 +372,6 @@ Test(graph, cancel_discards_every_output)
 Test(graph, plan_and_dot_describe_the_compiled_graph)
 {
     md_graph *g = new_graph(0);
-    md_error e;
     md_node *src = add(g, &test_source);
     md_node *lat = add(g, &test_latency);
     md_node *out = add(g, &test_sink);

@@ -14,6 +14,19 @@ for k, v in pairs(core) do M[k] = v end
 
 M.version = core.version
 
+-- x:loudness{target, ceiling} and the multi-pass g:run() it needs
+require("mixdown.loudness").install()
+
+--- Measurements of a file (the figures of `mixdown analyze --json`).
+function M.analyze(path, opts)
+  local g = core.graph()
+  local m = g:file(path):meter{true_peak = not (opts and opts.true_peak == false)}
+  g:run{progress = opts and opts.progress}
+  local r = m:result()
+  r.file = path
+  return r
+end
+
 --- One-line description of a node type, for listings.
 function M.summary(name)
   local t = core.nodes(name)
