@@ -59,7 +59,7 @@ int md_host_load_embedded(lua_State *L, const char *name)
     if (strncmp(name, "recipes/", 8) == 0)
         snprintf(chunk, sizeof chunk, "@%s", name);
     else
-        snprintf(chunk, sizeof chunk, "@mixdown/%s.lua", name);
+        snprintf(chunk, sizeof chunk, "@%s.lua", name);
     if (luaL_loadbufferx(L, src, len, chunk, "t") != LUA_OK)
         return lua_error(L);
     return 0;

@@ -24,7 +24,7 @@
 #include <string.h>
 #include "io.h"
 
-uint32_t mdi_pcg32(uint64_t *state, uint64_t inc)
+static inline uint32_t pcg32_step(uint64_t *state, uint64_t inc)
 {
     uint64_t old = *state;
     *state = old * 6364136223846793005ULL + inc;
@@ -32,6 +32,9 @@ uint32_t mdi_pcg32(uint64_t *state, uint64_t inc)
     uint32_t rot = (uint32_t)(old >> 59u);
     return (xorshifted >> rot) | (xorshifted << ((-rot) & 31u));
 }
+
+uint32_t mdi_pcg32(uint64_t *state, uint64_t inc) { return pcg32_step(state, inc); }
+#define mdi_pcg32 pcg32_step
 
 void mdi_quantizer_init(mdi_quantizer *q, unsigned bits, int mode, uint64_t seed,
                         unsigned channels, double rate_hz)
@@ -63,8 +66,52 @@ static inline double clampd(double v, double lo, double hi)
     return v < lo ? lo : (v > hi ? hi : v);
 }
 
+/* The common case, TPDF, kept lean: the PRNG state in a register, one PCG32
+ * draw per sample giving both uniform variables (16 bits each: the dither's
+ * resolution is 1/65536 LSB), and rounding by the 1.5 * 2^52 trick, which
+ * rounds to nearest even in double arithmetic (|y| < 2^51 here). */
+static void quantize_tpdf(mdi_quantizer *q, const float *const *in, unsigned frames,
+                          int32_t *restrict out)
+{
+    const unsigned nch = q->channels, shift = q->shift;
+    const double scale = q->scale, lo = q->lo, hi = q->hi;
+    const double magic = 6755399441055744.0;
+    uint64_t st = q->rng_state;
+    const uint64_t inc = q->rng_inc;
+    int64_t nonfinite = 0, clipped = 0;
+    for (unsigned i = 0; i < frames; i++) {
+        for (unsigned c = 0; c < nch; c++) {
+            double x = in[c][i];
+            if (!(fabs(x) <= 1.0)) {
+                if (isfinite(x)) {
+                    clipped++;
+                } else {
+                    x = 0.0;
+                    nonfinite++;
+                }
+            }
+            double y = x * scale;
+            double o = (y + magic) - magic;
+            if (o != y) {
+                uint32_t u = mdi_pcg32(&st, inc);
+                double d = ((double)(u >> 16) - (double)(u & 0xffffu)) * (1.0 / 65536.0);
+                o = (y + d + magic) - magic;
+            }
+            o = o < lo ? lo : (o > hi ? hi : o);
+            out[(size_t)i * nch + c] = (int32_t)((uint32_t)(int32_t)o << shift);
+        }
+    }
+    q->rng_state = st;
+    q->nonfinite += nonfinite;
+    q->clipped += clipped;
+}
+
 void mdi_quantize(mdi_quantizer *q, const float *const *in, unsigned frames, int32_t *out)
 {
+    if (q->mode == MDI_DITHER_TPDF) {
+        quantize_tpdf(q, in, frames, out);
+        return;
+    }
     const unsigned nch = q->channels;
     const double scale = q->scale, lo = q->lo, hi = q->hi;
     for (unsigned i = 0; i < frames; i++) {

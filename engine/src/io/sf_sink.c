@@ -21,6 +21,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include "io.h"
+#include "pipe.h"
 
 enum { P_PATH, P_BITS, P_FLOAT, P_FORMAT, P_DITHER, P_SEED };
 
@@ -58,7 +59,31 @@ typedef struct sink_priv {
     void *buf;           /* chunk x channels int32 or float, interleaved */
     mdi_quantizer q;
     int64_t nonfinite, clipped; /* float and lossy paths (the quantizer counts its own) */
+    mdi_pipe *pipe;      /* encoding and writing on a worker thread (NULL: inline) */
+    void *slot;          /* the slot being filled, slot_used of slot_frames frames */
+    unsigned slot_used, slot_frames;
+    int werr;            /* errno of a failed write on the worker, -1 for libsndfile's */
 } sink_priv;
+
+/* The worker's job: encode and write one chunk. */
+static long write_chunk(void *user, void *data, unsigned frames)
+{
+    sink_priv *p = user;
+    errno = 0;
+    sf_count_t w = p->kind == W_INT ? sf_writef_int(p->sf, data, frames)
+                                    : sf_writef_float(p->sf, data, frames);
+    if (w != (sf_count_t)frames) {
+        p->werr = errno ? errno : -1;
+        return -1;
+    }
+    return 0;
+}
+
+static md_status write_error(sink_priv *p, const char *path, md_error *err)
+{
+    return md_error_set(err, MD_ERR_IO, "%s: write failed: %s", path,
+                        p->werr > 0 ? strerror(p->werr) : sf_strerror(p->sf));
+}
 
 static mode_t file_mode = 0644;
 static pthread_once_t mode_once = PTHREAD_ONCE_INIT;
@@ -84,6 +109,10 @@ static void close_files(sink_priv *p)
 static void sink_discard(md_node *n)
 {
     sink_priv *p = md_node_priv(n);
+    mdi_pipe_destroy(p->pipe, 1);
+    p->pipe = NULL;
+    p->slot = NULL;
+    p->slot_used = 0;
     close_files(p);
     if (p->tmp)
         unlink(p->tmp);
@@ -278,6 +307,10 @@ static md_status sink_prepare(md_node *n, const md_stream *in, md_stream *out, m
     /* the PEAK chunk holds a time stamp: without it the same render gives the same bytes */
     if (p->kind == W_FLOAT)
         sf_command(p->sf, SFC_SET_ADD_PEAK_CHUNK, NULL, SF_FALSE);
+    /* encode and write on a second core; without a thread, write inline */
+    p->slot_frames = 16384; /* few, large hand-overs: less waking of threads */
+    p->pipe = mdi_pipe_create(0, 4, (size_t)p->slot_frames * p->channels * 4, p->slot_frames,
+                              write_chunk, p);
     return MD_OK;
 }
 
@@ -326,19 +359,33 @@ static md_status sink_consume(md_node *n, const float *const *in, unsigned frame
         unsigned k = frames - done < p->chunk ? frames - done : p->chunk;
         for (unsigned c = 0; c < p->channels; c++)
             src[c] = in[c] + done;
-        sf_count_t w;
-        errno = 0;
-        if (p->kind == W_INT) {
-            mdi_quantize(&p->q, src, k, p->buf);
-            w = sf_writef_int(p->sf, p->buf, k);
-        } else {
-            to_float(p, src, k, p->kind == W_LOSSY ? 1.0f : INFINITY);
-            w = sf_writef_float(p->sf, p->buf, k);
+        void *buf = p->buf;
+        if (p->pipe) {
+            if (!p->slot && !(p->slot = mdi_pipe_get_empty(p->pipe)))
+                return write_error(p, path, err);
+            if (k > p->slot_frames - p->slot_used)
+                k = p->slot_frames - p->slot_used;
+            for (unsigned c = 0; c < p->channels; c++)
+                src[c] = in[c] + done;
+            buf = (char *)p->slot + (size_t)p->slot_used * p->channels * 4;
         }
-        if (w != (sf_count_t)k) {
-            int e = errno;
-            return md_error_set(err, MD_ERR_IO, "%s: write failed: %s", path,
-                                e ? strerror(e) : sf_strerror(p->sf));
+        if (p->kind == W_INT)
+            mdi_quantize(&p->q, src, k, buf);
+        else {
+            float *keep = p->buf;
+            p->buf = buf;
+            to_float(p, src, k, p->kind == W_LOSSY ? 1.0f : INFINITY);
+            p->buf = keep;
+        }
+        if (p->pipe) {
+            p->slot_used += k;
+            if (p->slot_used == p->slot_frames) {
+                mdi_pipe_submit(p->pipe, p->slot_used);
+                p->slot = NULL;
+                p->slot_used = 0;
+            }
+        } else if (write_chunk(p, buf, k) != 0) {
+            return write_error(p, path, err);
         }
         done += k;
     }
@@ -351,6 +398,20 @@ static md_status sink_commit(md_node *n, md_error *err)
     const char *path = md_node_string(n, P_PATH);
     if (!p->sf || !p->tmp)
         return md_error_set(err, MD_ERR_STATE, "%s: nothing to commit", path);
+    if (p->pipe) {
+        if (p->slot && p->slot_used > 0)
+            mdi_pipe_submit(p->pipe, p->slot_used);
+        p->slot = NULL;
+        p->slot_used = 0;
+        int failed = mdi_pipe_drain(p->pipe) != 0;
+        mdi_pipe_destroy(p->pipe, 0);
+        p->pipe = NULL;
+        if (failed) {
+            md_status s = write_error(p, path, err);
+            sink_discard(n);
+            return s;
+        }
+    }
     md_status s = MD_OK;
     int e = sf_close(p->sf);
     p->sf = NULL;

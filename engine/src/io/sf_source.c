@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "io.h"
+#include "pipe.h"
 
 enum { P_PATH };
 
@@ -38,11 +39,44 @@ typedef struct file_priv {
     unsigned pos, avail;   /* unread part of pin */
     int64_t out_done;      /* frames delivered */
     int64_t out_target;    /* round(in_total x ratio) once eof, else -1 */
+    /* decoding ahead on a worker thread (NULL: read inline) */
+    mdi_pipe *pipe;
+    const float *slot;     /* the slot being read: slot_frames frames, slot_pos used */
+    long slot_frames;
+    unsigned slot_pos;
+    int syserr;            /* the worker met a system error */
 } file_priv;
+
+enum { PREFETCH_FRAMES = 16384 };
+
+/* The worker's job: decode the next frames into a slot. */
+static long decode_chunk(void *user, void *data, unsigned frames)
+{
+    file_priv *p = user;
+    sf_count_t got = sf_readf_float(p->sf, data, frames);
+    if (got <= 0) {
+        if (sf_error(p->sf) == SF_ERR_SYSTEM) {
+            p->syserr = 1;
+            return -1;
+        }
+        return 0;
+    }
+    return (long)got;
+}
+
+static void stop_prefetch(file_priv *p)
+{
+    mdi_pipe_destroy(p->pipe, 1);
+    p->pipe = NULL;
+    p->slot = NULL;
+    p->slot_frames = 0;
+    p->slot_pos = 0;
+}
 
 static void file_release(md_node *n)
 {
     file_priv *p = md_node_priv(n);
+    stop_prefetch(p);
     if (p->sf)
         sf_close(p->sf);
     free(p->ibuf);
@@ -98,8 +132,13 @@ static void file_reset(md_node *n)
     file_priv *p = md_node_priv(n);
     if (!p->sf)
         return;
-    if (p->in_total > 0)
+    int started = p->pipe != NULL;
+    stop_prefetch(p);
+    if (p->in_total > 0 || started)
         sf_seek(p->sf, 0, SEEK_SET);
+    p->syserr = 0;
+    p->pipe = mdi_pipe_create(1, 4, sizeof(float) * PREFETCH_FRAMES * p->channels,
+                              PREFETCH_FRAMES, decode_chunk, p);
     p->eof = 0;
     p->in_total = 0;
     p->pos = p->avail = 0;
@@ -122,7 +161,30 @@ static unsigned read_frames(md_node *n, float *const *dst, unsigned off, unsigne
     const unsigned nch = p->channels;
     if (frames > p->chunk)
         frames = p->chunk;
-    sf_count_t got = sf_readf_float(p->sf, p->ibuf, frames);
+    sf_count_t got;
+    const float *ib = p->ibuf;
+    if (p->pipe) {
+        if (!p->slot || p->slot_pos >= (unsigned long)p->slot_frames) {
+            if (p->slot)
+                mdi_pipe_release(p->pipe);
+            p->slot = mdi_pipe_get_full(p->pipe, &p->slot_frames);
+            p->slot_pos = 0;
+            if (!p->slot || p->slot_frames <= 0) {
+                if (p->syserr)
+                    md_error_set(err, MD_ERR_IO, "%s: read failed: %s",
+                                 md_node_string(n, P_PATH), sf_strerror(p->sf));
+                p->slot_frames = 0;
+                return 0;
+            }
+        }
+        got = p->slot_frames - p->slot_pos;
+        if (got > frames)
+            got = frames;
+        ib = p->slot + (size_t)p->slot_pos * nch;
+        p->slot_pos += (unsigned)got;
+    } else {
+        got = sf_readf_float(p->sf, p->ibuf, frames);
+    }
     if (got <= 0) {
         if (sf_error(p->sf) == SF_ERR_SYSTEM)
             md_error_set(err, MD_ERR_IO, "%s: read failed: %s", md_node_string(n, P_PATH),
@@ -130,7 +192,7 @@ static unsigned read_frames(md_node *n, float *const *dst, unsigned off, unsigne
         return 0;
     }
     for (unsigned c = 0; c < nch; c++) {
-        const float *src = p->ibuf + c;
+        const float *src = ib + c;
         float *d = dst[c] + off;
         for (sf_count_t i = 0; i < got; i++) {
             float x = src[i * nch];

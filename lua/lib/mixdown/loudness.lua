@@ -37,10 +37,17 @@ local plain_run = core.graph_methods.run
 
 local function run(g, opts)
   local list = stages[g]
-  if not list then return plain_run(g, opts) end
+  if not list then
+    -- called through pcall the C function's message carries no position of
+    -- ours; error(..., 2) puts the recipe's file:line in front
+    local ok, err = pcall(plain_run, g, opts)
+    if not ok then error(err, 2) end
+    return err
+  end
   for _, s in ipairs(list) do s.prev = nil end
   for pass = 1, 8 do
-    plain_run(g, opts)
+    local ok, err = pcall(plain_run, g, opts)
+    if not ok then error(err, 2) end
     local done = true
     for _, s in ipairs(list) do
       local got = s.meter:result().integrated_lufs
