@@ -55,15 +55,20 @@ while t < length do
   local chord = progression[(n % #progression) + 1]
   for b = 0, 3 do
     local tb = t + b * beat
-    if tb < length then
+    -- arrangement: a two-bar intro of chords alone, then every eight bars a
+    -- two-bar breakdown without kick, snare and bass (loudness range to measure)
+    local full = n >= 2 and (n % 8) < 6
+    if tb < length and full then
       kick[#kick + 1] = {tb, 0.3, 50, 1.0}
       if b == 1 or b == 3 then snare[#snare + 1] = {tb, 0.2, 180, 0.9} end
-      for h = 0, 1 do
-        hat[#hat + 1] = {tb + h * beat / 2, 0.05, 8000, h == 0 and 0.7 or 0.45}
-      end
       -- bass: eighth notes on the root, an octave jump on the off-beat of 4
       bass[#bass + 1] = {tb, beat / 2 * 0.9, hz(chord.root), 0.9}
       bass[#bass + 1] = {tb + beat / 2, beat / 2 * 0.9, hz(chord.root + (b == 3 and 12 or 0)), 0.7}
+    end
+    if tb < length and n >= 1 then
+      for h = 0, 1 do
+        hat[#hat + 1] = {tb + h * beat / 2, 0.05, 8000, h == 0 and 0.7 or 0.45}
+      end
     end
   end
   for _, m in ipairs(chord.triad) do
@@ -89,32 +94,43 @@ local function trim(notes)
   return out
 end
 
-local g = md.graph{rate = opts.rate}
+-- tails = false: the mix lasts exactly --seconds (the echo and reverb are cut there)
+local g = md.graph{rate = opts.rate, tails = false}
 local dur = length
 
 local drums = g:mix{
-  {g:synth{wave = "kick", notes = kick, db = -4, duration = dur}:pan{pos = 0}, gain = 0},
-  {g:synth{wave = "snare", notes = snare, db = -8, duration = dur, seed = opts.seed}:pan{pos = 0.05}, gain = 0},
-  {g:synth{wave = "hat", notes = hat, db = -16, duration = dur, seed = opts.seed + 1}:pan{pos = 0.3}, gain = 0},
+  {g:synth{wave = "kick", notes = kick, db = -6, duration = dur}:pan{pos = 0}, gain = 0},
+  {g:synth{wave = "snare", notes = snare, db = -13, duration = dur, seed = opts.seed}:pan{pos = 0.05}, gain = 0},
+  {g:synth{wave = "hat", notes = hat, db = -20, duration = dur, seed = opts.seed + 1}:pan{pos = 0.3}, gain = 0},
 }
-local bass_stem = g:synth{wave = "saw", notes = bass, db = -10, cutoff = 900, attack = 3, decay = 120,
+local bass_stem = g:synth{wave = "saw", notes = bass, db = -7, cutoff = 900, attack = 3, decay = 120,
                           sustain = 0.6, release = 40, duration = dur}
                    :highpass{freq = 35}
                    :eq{ {type = "bell", freq = 250, gain = -2, q = 1.2} }
                    :pan{pos = 0}
-local chord_stem = g:synth{wave = "saw", notes = chords, db = -20, cutoff = 2500, detune = 9,
-                           attack = 80, decay = 400, sustain = 0.7, release = 300,
-                           channels = 2, duration = dur}
+-- chords: two detuned layers panned apart, so the pad is wide (decorrelated L/R)
+local function pad(detune, seed, pos)
+  return g:synth{wave = "saw", notes = chords, db = -13, cutoff = 2500, detune = detune,
+                 attack = 80, decay = 400, sustain = 0.7, release = 300, seed = seed,
+                 duration = dur}:pan{pos = pos}
+end
+local chord_stem = g:mix{ pad(7, opts.seed + 2, -0.7), pad(-11, opts.seed + 3, 0.7) }
                     :highpass{freq = 150}
                     :eq{ {type = "highshelf", freq = 6000, gain = -3} }
-local lead_dry = g:synth{wave = "square", notes = trim(lead), db = -20, cutoff = 4000, attack = 5,
+local lead_dry = g:synth{wave = "square", notes = trim(lead), db = -15, cutoff = 4000, attack = 5,
                          decay = 150, sustain = 0.5, release = 120, duration = dur}
                   :highpass{freq = 200}
                   :pan{pos = -0.2}
-local lead_stem = g:mix{ lead_dry, {lead_dry:delay{ms = beat * 750, feedback = 0.3, mix = 1}, gain = -12} }
+-- a dotted-eighth echo (3/4 of a beat) under the lead
+local lead_stem = g:mix{ lead_dry, {lead_dry:delay{ms = 0.75 * beat * 1000, feedback = 0.3, mix = 1}, gain = -12} }
 
 local stems = {drums = drums, bass = bass_stem, chords = chord_stem, lead = lead_stem}
-local mix = g:mix{ {drums, gain = -2}, {bass_stem, gain = -1}, {chord_stem, gain = -3}, {lead_stem, gain = -2} }
+-- a reverb return fed by the chords, the lead and a little snare
+local verb = g:mix{ {chord_stem, gain = -6}, {lead_stem, gain = -8}, {drums, gain = -18} }
+              :reverb{decay = 2.2, predelay = 25, damping = 0.4, mix = 1}
+              :highpass{freq = 200}
+local mix = g:mix{ {drums, gain = -2}, {bass_stem, gain = -1}, {chord_stem, gain = -3}, {lead_stem, gain = -2},
+                   {verb, gain = -10} }
    :eq{ {type = "lowshelf", freq = 80, gain = 1}, {type = "highshelf", freq = 10000, gain = 1} }
    :gain{db = -3}
 

@@ -232,13 +232,15 @@ static void apply_params(lua_State *L, md_node *n, int t)
 
 static int l_graph(lua_State *L)
 {
-    md_graph_config cfg = {0, 0};
+    md_graph_config cfg = {0, 0, 0};
     if (lua_istable(L, 1)) {
         lua_getfield(L, 1, "rate");
         cfg.rate_hz = luaL_optnumber(L, -1, 0);
         lua_getfield(L, 1, "block");
         cfg.block_frames = (unsigned)luaL_optinteger(L, -1, 0);
-        lua_pop(L, 2);
+        lua_getfield(L, 1, "tails");
+        cfg.no_tails = lua_isboolean(L, -1) && !lua_toboolean(L, -1);
+        lua_pop(L, 3);
     }
     lgraph *u = lua_newuserdatauv(L, sizeof *u, 0);
     u->g = NULL;

@@ -387,3 +387,31 @@ Test(graph, plan_and_dot_describe_the_compiled_graph)
     cap_free(out);
     md_graph_destroy(g);
 }
+
+/* Sources run first in every block: two sources, each through its own
+ * processor, must not share a buffer (a regression: only the last was heard). */
+Test(graph, every_source_keeps_its_own_buffer)
+{
+    md_graph *g = new_graph(256);
+    md_error e;
+    md_node *a = add(g, &test_source), *b = add(g, &test_source);
+    md_node_set_string(b, "kind", "impulse", &e);
+    md_node_set_number(b, "at", 10, &e);
+    md_node *ga = md_graph_add(g, "gain", &e), *gb = md_graph_add(g, "gain", &e);
+    md_node *m = md_graph_add(g, "mix", &e);
+    md_node *out = add(g, &test_sink);
+    connect(g, a, ga, 0);
+    connect(g, ga, m, 0);
+    connect(g, b, gb, 0);
+    connect(g, gb, m, 0);
+    connect(g, m, out, 0);
+    cr_assert_eq(md_graph_render(g, NULL, &e), MD_OK, "%s", e.msg);
+    cap_priv *p = md_node_priv(out);
+    for (int i = 0; i < 1000; i++) {
+        float want = (float)(i + 1) / 1e6f + (i == 10 ? 1.0f : 0.0f);
+        cr_assert_float_eq(p->data[0][i], want, 1e-7, "sample %d = %g, want %g", i, p->data[0][i],
+                           want);
+    }
+    cap_free(out);
+    md_graph_destroy(g);
+}

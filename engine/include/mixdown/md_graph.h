@@ -17,6 +17,7 @@ typedef struct md_graph md_graph;
 typedef struct md_graph_config {
     double rate_hz;          /* 0: the rate of the first file source (else 48000) */
     unsigned block_frames;   /* 0: 2048 */
+    int no_tails;            /* 1: outputs end with the sources (no reverb/echo tails) */
 } md_graph_config;
 
 md_graph *md_graph_create(const md_graph_config *cfg, md_error *err);

@@ -215,9 +215,23 @@ static md_status allocate_buffers(md_graph *g, md_error *err)
         }
     }
     md_status st = MD_OK;
-    for (unsigned k = 0; k < g->norder; k++) {
+    /* sources all run at the start of a block (render.c), before any other
+     * node: each needs a buffer of its own until its last reader */
+    for (unsigned k = 0; k < g->norder && st == MD_OK; k++) {
         md_node *n = g->order[k];
-        if (n->vt->flags & MD_NODE_SINK)
+        if (!(n->vt->flags & MD_NODE_SOURCE))
+            continue;
+        int b = take_buffer(g, n->out.channels, n->out.max_frames, -1, err);
+        if (b < 0) {
+            st = MD_ERR_NOMEM;
+            break;
+        }
+        n->buf = b;
+        g->bufs[b].last_use = last[k];
+    }
+    for (unsigned k = 0; k < g->norder && st == MD_OK; k++) {
+        md_node *n = g->order[k];
+        if (n->vt->flags & (MD_NODE_SINK | MD_NODE_SOURCE))
             continue;
         /* in place: single main input, no sidechain, this node its last reader,
          * same channel count, a processor that allows it */

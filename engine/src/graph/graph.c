@@ -26,6 +26,7 @@ md_graph *md_graph_create(const md_graph_config *cfg, md_error *err)
     }
     g->rate_hz = cfg ? cfg->rate_hz : 0;
     g->block = cfg && cfg->block_frames ? cfg->block_frames : 2048;
+    g->no_tails = cfg ? cfg->no_tails : 0;
     if (g->block > 65536)
         g->block = 65536;
     if (g->rate_hz != 0 && !(g->rate_hz >= MD_MIN_RATE && g->rate_hz <= MD_MAX_RATE)) {

@@ -13,6 +13,7 @@ typedef struct mdi_buf {
 struct md_graph {
     double rate_hz;
     unsigned block;
+    int no_tails;
     md_node **nodes;      /* insertion order; owned */
     unsigned count, cap;
     md_node **order;      /* compiled order: only nodes that feed a sink */

@@ -228,7 +228,7 @@ md_status md_graph_render(md_graph *g, const md_render_opts *opts, md_error *err
                     const md_node *f = n->inputs[0].from;
                     double ratio = f->out.rate_hz / g->rate_hz;
                     n->sink_target = llround((double)total * ratio) +
-                                     llround(f->path_tail_s * f->out.rate_hz);
+                                     (g->no_tails ? 0 : llround(f->path_tail_s * f->out.rate_hz));
                     if (f->path_tail_s > tail_max)
                         tail_max = f->path_tail_s;
                 }
