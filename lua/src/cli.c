@@ -69,10 +69,8 @@ int md_cli_main(int argc, char **argv)
         printf("mixdown %s\n", MD_VERSION);
         return MD_EXIT_OK;
     }
-#ifdef MD_HAVE_ANALYZE
     if (argc >= 2 && strcmp(argv[1], "analyze") == 0)
         return md_cmd_analyze(argc - 1, argv + 1);
-#endif
     if (argc == 1 || (argc >= 2 && strcmp(argv[1], "-") == 0)) {
         if (argc == 1 && isatty(0))
             return md_repl_main();
