@@ -333,20 +333,72 @@ static int graph_mix(lua_State *L)
     return 1;
 }
 
+/* g:run{on_block = function(seconds) ... end, every = seconds}: a Lua callback
+ * between blocks (never inside a node), e.g. to sample gain reductions */
+typedef struct run_ctx {
+    lua_State *L;
+    int fn_ref;
+    double rate, every_s, next_s;
+    int failed;
+} run_ctx;
+
+static int run_after_block(void *user, int64_t done)
+{
+    run_ctx *c = user;
+    double t = done / c->rate;
+    if (c->fn_ref == LUA_NOREF || t < c->next_s)
+        return 0;
+    c->next_s = t + c->every_s;
+    lua_rawgeti(c->L, LUA_REGISTRYINDEX, c->fn_ref);
+    lua_pushnumber(c->L, t);
+    if (lua_pcall(c->L, 1, 0, 0) != LUA_OK) {
+        c->failed = 1;
+        return 1; /* the message stays on the stack */
+    }
+    return 0;
+}
+
+static void run_progress(void *user, int64_t done, int64_t total)
+{
+    (void)user;
+    md_host_progress(NULL, done, total);
+}
+
 static int graph_run(lua_State *L)
 {
     lgraph *u = check_graph(L, 1);
     int progress = 1;
+    run_ctx ctx = {L, LUA_NOREF, 0, 0.01, 0, 0};
     if (lua_istable(L, 2)) {
         lua_getfield(L, 2, "progress");
         if (lua_isboolean(L, -1))
             progress = lua_toboolean(L, -1);
         lua_pop(L, 1);
+        lua_getfield(L, 2, "every");
+        if (lua_isnumber(L, -1) && lua_tonumber(L, -1) > 0)
+            ctx.every_s = lua_tonumber(L, -1);
+        lua_pop(L, 1);
+        lua_getfield(L, 2, "on_block");
+        if (lua_isfunction(L, -1))
+            ctx.fn_ref = luaL_ref(L, LUA_REGISTRYINDEX);
+        else
+            lua_pop(L, 1);
     }
-    md_render_opts opts = {progress ? md_host_progress : NULL, NULL, &md_host_cancel};
+    md_render_opts opts = {progress ? run_progress : NULL, &ctx, &md_host_cancel,
+                           ctx.fn_ref != LUA_NOREF ? run_after_block : NULL};
     md_error e;
     md_error_clear(&e);
+    /* the graph's rate is known once compiled */
+    if (ctx.fn_ref != LUA_NOREF && md_graph_compile(u->g, &e) != MD_OK) {
+        luaL_unref(L, LUA_REGISTRYINDEX, ctx.fn_ref);
+        return raise_md(L, &e);
+    }
+    ctx.rate = md_graph_rate(u->g);
     md_status s = md_graph_render(u->g, &opts, &e);
+    if (ctx.fn_ref != LUA_NOREF)
+        luaL_unref(L, LUA_REGISTRYINDEX, ctx.fn_ref);
+    if (ctx.failed)
+        return lua_error(L);
     if (s != MD_OK) {
         if (s == MD_ERR_CANCELLED)
             snprintf(e.msg, sizeof e.msg, "interrupted: render cancelled, no output written");

@@ -45,6 +45,9 @@ typedef struct md_render_opts {
     void (*progress)(void *user, int64_t done, int64_t total);
     void *user;
     volatile sig_atomic_t *cancel; /* non-zero stops with MD_ERR_CANCELLED */
+    /* called after every block with the frames rendered so far (graph rate),
+     * e.g. to read gain reductions for a report; a non-zero return cancels */
+    int (*after_block)(void *user, int64_t done);
 } md_render_opts;
 
 /* Renders until every source has ended and every sink has its frames (the

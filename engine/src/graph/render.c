@@ -270,6 +270,10 @@ md_status md_graph_render(md_graph *g, const md_render_opts *opts, md_error *err
                                     "graph: an output did not receive its frames");
             }
         }
+        if (opts && opts->after_block && opts->after_block(opts->user, done) != 0) {
+            discard_all(g);
+            return md_error_set(err, MD_ERR_CANCELLED, "render cancelled");
+        }
         if (opts && opts->progress && done >= next_report) {
             opts->progress(opts->user, done, estimate);
             next_report = done + report_every;
