@@ -54,6 +54,13 @@ void mdi_quantizer_init(mdi_quantizer *q, unsigned bits, int mode, uint64_t seed
     mdi_pcg32(&q->rng_state, q->rng_inc);
     q->rng_state += 0x853c49e6748fea9bULL ^ seed;
     mdi_pcg32(&q->rng_state, q->rng_inc);
+    for (int l = 0; l < 8; l++) {
+        uint32_t v = 0;
+        while (v == 0) /* xorshift32 must not start at 0 */
+            v = mdi_pcg32(&q->rng_state, q->rng_inc);
+        q->lane[l] = v;
+    }
+    q->npend = 0;
 }
 
 static inline double uniform(mdi_quantizer *q)
@@ -66,44 +73,93 @@ static inline double clampd(double v, double lo, double hi)
     return v < lo ? lo : (v > hi ? hi : v);
 }
 
-/* The common case, TPDF, kept lean: the PRNG state in a register, one PCG32
- * draw per sample giving both uniform variables (16 bits each: the dither's
- * resolution is 1/65536 LSB), and rounding by the 1.5 * 2^52 trick, which
- * rounds to nearest even in double arithmetic (|y| < 2^51 here). */
+/* The common case, TPDF, in loops the compiler vectorizes: the samples are
+ * interleaved into a chunk, the dither comes from eight xorshift32 generators
+ * (Marsaglia 2003) advanced together (one draw per sample: the two uniform
+ * variables are its 16-bit halves, so the dither's resolution is 1/65536 LSB),
+ * and rounding uses the 1.5 * 2^52 trick (round to nearest even in double
+ * arithmetic; |y| < 2^51 here). Draws are consumed in sample order whatever
+ * the block sizes, so the bytes depend only on the samples and the seed. */
+enum { QCHUNK = 4096 };
+
+static void tpdf_noise(mdi_quantizer *q, uint32_t *nz, size_t n)
+{
+    size_t k = 0;
+    for (; k < n && q->npend > 0; k++)
+        nz[k] = q->pend[8 - q->npend--];
+    uint32_t st[8];
+    for (int l = 0; l < 8; l++)
+        st[l] = q->lane[l];
+    while (k < n) {
+        uint32_t batch[8];
+        for (int l = 0; l < 8; l++) {
+            uint32_t x = st[l];
+            x ^= x << 13;
+            x ^= x >> 17;
+            x ^= x << 5;
+            st[l] = x;
+            batch[l] = x;
+        }
+        size_t take = n - k < 8 ? n - k : 8;
+        for (size_t l = 0; l < take; l++)
+            nz[k + l] = batch[l];
+        if (take < 8) {
+            for (size_t l = take; l < 8; l++)
+                q->pend[l] = batch[l];
+            q->npend = (unsigned)(8 - take);
+        }
+        k += take;
+    }
+    for (int l = 0; l < 8; l++)
+        q->lane[l] = st[l];
+}
+
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+__attribute__((target_clones("avx2", "default")))
+#endif
 static void quantize_tpdf(mdi_quantizer *q, const float *const *in, unsigned frames,
                           int32_t *restrict out)
 {
     const unsigned nch = q->channels, shift = q->shift;
     const double scale = q->scale, lo = q->lo, hi = q->hi;
     const double magic = 6755399441055744.0;
-    uint64_t st = q->rng_state;
-    const uint64_t inc = q->rng_inc;
-    int64_t nonfinite = 0, clipped = 0;
-    for (unsigned i = 0; i < frames; i++) {
+    float xi[QCHUNK];
+    uint32_t nz[QCHUNK];
+    const unsigned per = QCHUNK / nch;
+    for (unsigned f0 = 0; f0 < frames; f0 += per) {
+        unsigned nf = frames - f0 < per ? frames - f0 : per;
+        size_t n = (size_t)nf * nch;
         for (unsigned c = 0; c < nch; c++) {
-            double x = in[c][i];
-            if (!(fabs(x) <= 1.0)) {
-                if (isfinite(x)) {
-                    clipped++;
+            const float *x = in[c] + f0;
+            for (unsigned i = 0; i < nf; i++)
+                xi[(size_t)i * nch + c] = x[i];
+        }
+        unsigned odd = 0;
+        for (size_t k = 0; k < n; k++)
+            odd += !(fabsf(xi[k]) <= 1.0f);
+        if (odd) {
+            for (size_t k = 0; k < n; k++) {
+                if (isfinite(xi[k])) {
+                    q->clipped += !(fabsf(xi[k]) <= 1.0f);
                 } else {
-                    x = 0.0;
-                    nonfinite++;
+                    xi[k] = 0.0f;
+                    q->nonfinite++;
                 }
             }
-            double y = x * scale;
-            double o = (y + magic) - magic;
-            if (o != y) {
-                uint32_t u = mdi_pcg32(&st, inc);
-                double d = ((double)(u >> 16) - (double)(u & 0xffffu)) * (1.0 / 65536.0);
-                o = (y + d + magic) - magic;
-            }
-            o = o < lo ? lo : (o > hi ? hi : o);
-            out[(size_t)i * nch + c] = (int32_t)((uint32_t)(int32_t)o << shift);
+        }
+        tpdf_noise(q, nz, n);
+        int32_t *o = out + (size_t)f0 * nch;
+        for (size_t k = 0; k < n; k++) {
+            double y = (double)xi[k] * scale;
+            double r = (y + magic) - magic;
+            double d = ((double)(nz[k] >> 16) - (double)(nz[k] & 0xffffu)) * (1.0 / 65536.0);
+            double v = (y + d + magic) - magic;
+            /* exactly representable: written as is (bit-exact copies, silent silence) */
+            v = r == y ? r : v;
+            v = v < lo ? lo : (v > hi ? hi : v);
+            o[k] = (int32_t)((uint32_t)(int32_t)v << shift);
         }
     }
-    q->rng_state = st;
-    q->nonfinite += nonfinite;
-    q->clipped += clipped;
 }
 
 void mdi_quantize(mdi_quantizer *q, const float *const *in, unsigned frames, int32_t *out)

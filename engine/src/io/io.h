@@ -63,6 +63,9 @@ typedef struct mdi_quantizer {
     double h1;          /* noise-shaping feedback, see dither.c */
     uint64_t rng_state, rng_inc;
     double err[MD_MAX_CHANNELS][2]; /* last two quantization errors (LSB) */
+    uint32_t lane[8];   /* TPDF: eight xorshift32 generators, one batch = 8 draws */
+    uint32_t pend[8];   /* the unused tail of the last batch */
+    unsigned npend;
     int64_t nonfinite;  /* NaN/Inf replaced by 0 */
     int64_t clipped;    /* samples beyond full scale, clamped */
 } mdi_quantizer;
