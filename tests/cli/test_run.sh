@@ -129,4 +129,12 @@ echo "$out" | grep -q "stack traceback" && ok "--debug prints a traceback" || ba
 out=$(echo 'print(1 + 1)' | "$MD" 2>&1) && [ "$out" = "2" ] && ok "piped stdin script" || bad "piped stdin: $out"
 out=$(echo 'print(require("mixdown").version)' | "$MD" - 2>&1) && [ -n "$out" ] && ok "mixdown - reads stdin" || bad "mixdown -: $out"
 
+# an output that is the input (also through a symlink or a hard link) is refused
+cp "$T/sine.wav" "$T/keep.wav"; before=$(md5sum < "$T/keep.wav")
+ln -s "$T/keep.wav" "$T/link.wav"; ln "$T/keep.wav" "$T/hard.wav"
+expect_fail "output = input refused" 1 "is the input file" "$MD" run "$T/copy.lua" "$T/keep.wav" "$T/keep.wav"
+expect_fail "output = input via symlink refused" 1 "is the input file" "$MD" run "$T/copy.lua" "$T/keep.wav" "$T/link.wav"
+expect_fail "output = input via hard link refused" 1 "is the input file" "$MD" run "$T/copy.lua" "$T/keep.wav" "$T/hard.wav"
+[ "$(md5sum < "$T/keep.wav")" = "$before" ] && ok "input untouched" || bad "input changed"
+
 finish

@@ -10,6 +10,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include "graph_internal.h"
 
 void mdi_graph_uncompile(md_graph *g)
@@ -260,12 +261,43 @@ static md_status allocate_buffers(md_graph *g, md_error *err)
     return st;
 }
 
+/* An output that is one of the inputs (same file, also through a symlink or
+ * a hard link) is refused: an input is never overwritten. */
+static md_status check_outputs(md_graph *g, md_error *err)
+{
+    for (unsigned i = 0; i < g->count; i++) {
+        md_node *s = g->nodes[i];
+        if (!(s->vt->flags & MD_NODE_SINK) || md_param_find(s->vt->params, "path") < 0)
+            continue;
+        const char *out = md_node_string(s, (unsigned)md_param_find(s->vt->params, "path"));
+        struct stat so;
+        if (!*out || stat(out, &so) != 0)
+            continue;
+        for (unsigned j = 0; j < g->count; j++) {
+            md_node *f = g->nodes[j];
+            int pi = md_param_find(f->vt->params, "path");
+            if (!(f->vt->flags & MD_NODE_SOURCE) || pi < 0)
+                continue;
+            const char *in = md_node_string(f, (unsigned)pi);
+            struct stat si;
+            if (*in && stat(in, &si) == 0 && si.st_dev == so.st_dev && si.st_ino == so.st_ino)
+                return md_error_set(err, MD_ERR_INVALID,
+                                    "%s: the output is the input file %s; write to another "
+                                    "name (inputs are never overwritten)",
+                                    out, in);
+        }
+    }
+    return MD_OK;
+}
+
 md_status md_graph_compile(md_graph *g, md_error *err)
 {
     mdi_graph_uncompile(g);
     g->rendered = 0;
     md_status s = mdi_graph_add_sidechains(g, err);
     if (s != MD_OK)
+        return s;
+    if ((s = check_outputs(g, err)) != MD_OK)
         return s;
     unsigned sinks = 0;
     for (unsigned i = 0; i < g->count; i++)
