@@ -137,4 +137,20 @@ expect_fail "output = input via symlink refused" 1 "is the input file" "$MD" run
 expect_fail "output = input via hard link refused" 1 "is the input file" "$MD" run "$T/copy.lua" "$T/keep.wav" "$T/hard.wav"
 [ "$(md5sum < "$T/keep.wav")" = "$before" ] && ok "input untouched" || bad "input changed"
 
+# Ctrl-C (SIGINT) and SIGTERM during a render: exit 130, no output, no temporary file
+sox -R -n -r 44100 -c 2 -b 16 "$T/long.wav" synth 300 pinknoise vol 0.3
+# a slow chain (8x oversampled saturation), so the render is still running when the signal comes
+printf 'local md = require "mixdown"\nlocal g = md.graph()\ng:file(arg[1]):saturate{drive = 12}:saturate{drive = 6}:write(arg[2])\ng:run()\n' > "$T/slow.lua"
+for sig in INT TERM; do
+  echo old > "$T/int.wav"
+  "$MD" run "$T/slow.lua" "$T/long.wav" "$T/int.wav" 2>"$T/int.err" &
+  pid=$!
+  sleep 0.4
+  kill -$sig $pid
+  wait $pid; code=$?
+  [ "$code" -eq 130 ] && ok "SIG$sig exits 130" || bad "SIG$sig exit $code ($(cat "$T/int.err"))"
+  [ "$(cat "$T/int.wav")" = "old" ] && ok "SIG$sig leaves the earlier file untouched" || bad "SIG$sig changed the output"
+  ls -a "$T" | grep -q '^\.int\.wav' && bad "SIG$sig left a temporary file" || ok "SIG$sig left no temporary file"
+done
+
 finish
