@@ -153,4 +153,8 @@ for sig in INT TERM; do
   ls -a "$T" | grep -q '^\.int\.wav' && bad "SIG$sig left a temporary file" || ok "SIG$sig left no temporary file"
 done
 
+# a file-size limit (as a full disk would): exit 1, one line, no partial file
+expect_fail "file-size limit" 1 "write failed: File too large" bash -c "ulimit -f 200; exec \"$MD\" run \"$T/gain.lua\" \"$T/long.wav\" \"$T/big.wav\""
+[ ! -e "$T/big.wav" ] && ! ls -a "$T" | grep -q '^\.big\.wav' && ok "no partial file after EFBIG" || bad "partial file left after EFBIG"
+
 finish
