@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <lauxlib.h>
+#include "bind_report.h"
 #include "host.h"
 #include "mixdown/md_dynamics.h"
 
@@ -118,7 +119,14 @@ static void set_list(lua_State *L, md_node *n, const md_param_desc *p, int t)
         raise_md(L, &e);
     for (lua_Unsigned i = 0; i < count; i++) {
         lua_rawgeti(L, t, (lua_Integer)i + 1);
-        set_item(L, n, p, (unsigned)i, -1);
+        if (lua_type(L, -1) == LUA_TNUMBER) {
+            /* a bare number is the item's first field: crossovers = {200, 2000} */
+            if (md_node_set_item_number(n, p->name, (unsigned)i, p->fields[0].name,
+                                        lua_tonumber(L, -1), &e) != MD_OK)
+                raise_md(L, &e);
+        } else {
+            set_item(L, n, p, (unsigned)i, -1);
+        }
         lua_pop(L, 1);
     }
 }
@@ -403,6 +411,20 @@ static int graph_run(lua_State *L)
         if (s == MD_ERR_CANCELLED)
             snprintf(e.msg, sizeof e.msg, "interrupted: render cancelled, no output written");
         return raise_md(L, &e);
+    }
+    /* repaired input and output are success with a warning (DESIGN: exit codes) */
+    for (unsigned i = 0; i < md_graph_node_count(u->g); i++) {
+        md_node *n = md_graph_node(u->g, i);
+        int64_t bad = md_source_nonfinite(n);
+        if (bad > 0)
+            fprintf(stderr, "mixdown: warning: %s: %lld non-finite samples (NaN/Inf) replaced by "
+                            "silence\n",
+                    md_node_label(n), (long long)bad);
+        bad = md_sink_nonfinite(n);
+        if (bad > 0)
+            fprintf(stderr, "mixdown: warning: %s: %lld non-finite samples produced by the chain "
+                            "were written as silence\n",
+                    md_node_label(n), (long long)bad);
     }
     lua_pushboolean(L, 1);
     return 1;
@@ -1034,5 +1056,6 @@ int luaopen_mixdown_core(lua_State *L)
     lua_pop(L, 1);
     lua_pushstring(L, MD_VERSION);
     lua_setfield(L, -2, "version");
+    md_bind_report_register(L, lua_gettop(L)); /* plots, hashes, tags: bind_report.h */
     return 1;
 }
