@@ -7,12 +7,16 @@ ROOT=$(cd "$(dirname "$0")/.." && pwd)
 PKGS=(build-essential cmake pkg-config git
       liblua5.4-dev libsndfile1-dev libspeexdsp-dev libebur128-dev libkissfft-dev
       libedit-dev libcriterion-dev
-      sox libsox-fmt-all ffmpeg python3 tmux hyperfine time bc)
+      sox libsox-fmt-all ffmpeg python3 tmux hyperfine time bc chromium)
 
 missing=()
 for p in "${PKGS[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
+# node and npm (report tests drive Chromium with playwright-core): any install will do,
+# e.g. a nodesource nodejs that bundles npm; otherwise Debian's packages
+command -v node >/dev/null 2>&1 || missing+=(nodejs)
+command -v npm >/dev/null 2>&1 || missing+=(npm)
 if [ ${#missing[@]} -gt 0 ]; then
   echo "setup: installing ${missing[*]}" >&2
   SUDO=""
