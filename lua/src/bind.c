@@ -785,7 +785,13 @@ static int node_tostring(lua_State *L)
         luaL_addstring(&b, params[i].name);
         luaL_addstring(&b, " = ");
         if (params[i].type == MD_PT_STRING) {
-            lua_pushfstring(L, "%q", md_node_string(u->n, i));
+            /* quoted as Lua would (string.format's %q); lua_pushfstring has no %q */
+            lua_getglobal(L, "string");
+            lua_getfield(L, -1, "format");
+            lua_remove(L, -2);
+            lua_pushliteral(L, "%q");
+            lua_pushstring(L, md_node_string(u->n, i));
+            lua_call(L, 2, 1);
             luaL_addvalue(&b);
         } else if (params[i].type == MD_PT_ENUM) {
             luaL_addstring(&b, "\"");
@@ -1057,5 +1063,6 @@ int luaopen_mixdown_core(lua_State *L)
     lua_pushstring(L, MD_VERSION);
     lua_setfield(L, -2, "version");
     md_bind_report_register(L, lua_gettop(L)); /* plots, hashes, tags: bind_report.h */
+    { extern int md_bind_luanode(lua_State *L); md_bind_luanode(L); } /* md.node, envelopes */
     return 1;
 }
