@@ -14,6 +14,7 @@
 #include <lualib.h>
 #include "cli.h"
 #include "cmd_analyze.h"
+#include "cmd_report.h"
 #include "host.h"
 #include "repl.h"
 
@@ -69,8 +70,9 @@ int md_cli_main(int argc, char **argv)
         printf("mixdown %s\n", MD_VERSION);
         return MD_EXIT_OK;
     }
-    if (argc >= 2 && strcmp(argv[1], "analyze") == 0)
-        return md_cmd_analyze(argc - 1, argv + 1);
+    if (argc >= 2 && strcmp(argv[1], "analyze") == 0) /* --report: Lua (cmd_report.c) */
+        return md_cmd_wants_report(argc - 1, argv + 1) ? md_cmd_analyze_report(argc - 1, argv + 1)
+                                                       : md_cmd_analyze(argc - 1, argv + 1);
     if (argc == 1 || (argc >= 2 && strcmp(argv[1], "-") == 0)) {
         if (argc == 1 && isatty(0))
             return md_repl_main();

@@ -10,7 +10,15 @@
  * negative value). The file is written to a temporary name in the target
  * directory (".x.wav.XXXXXX"); commit() closes, syncs and renames it onto the
  * path, discard() removes it: a failed or cancelled render leaves no file and
- * does not touch an existing one. */
+ * does not touch an existing one.
+ *
+ * Metadata (md_tags.h), written before the first sample as FLAC and Ogg need:
+ * the tag parameters (title, artist, ...) go wherever the format holds text
+ * (formats without tags drop them); bext = true adds a Broadcast Wave bext
+ * chunk (EBU Tech 3285 v2) to WAV and RF64 files, its loudness fields "not
+ * set" until md_bext_write_loudness() fills them after measuring; isrc goes
+ * into the bext Description as "ISRC:CCXXXYYNNNNN" (EBU Tech 3352) in WAV
+ * files (which then get a bext chunk) and into the comment elsewhere. */
 #include <errno.h>
 #include <fcntl.h>
 #include <math.h>
@@ -21,9 +29,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include "io.h"
+#include "mixdown/md_tags.h"
 #include "pipe.h"
 
-enum { P_PATH, P_BITS, P_FLOAT, P_FORMAT, P_DITHER, P_SEED };
+/* the tag parameters follow md_tag's order from P_TITLE on */
+enum { P_PATH, P_BITS, P_FLOAT, P_FORMAT, P_DITHER, P_SEED, P_BEXT, P_ISRC, P_TITLE };
 
 static const char *const dither_choices[] = {"tpdf", "shaped", "none", NULL};
 
@@ -42,6 +52,24 @@ static const md_param_desc sink_params[] = {
                   MD_PT_ENUM, 0, dither_choices},
     [P_SEED] = {"seed", "", 0, 2147483647.0, 1, "dither noise seed: the same seed, the same bytes",
                 MD_PT_INT, 0},
+    [P_BEXT] = {"bext", "", 0, 1, 0,
+                "WAV and RF64: add a Broadcast Wave bext chunk (loudness fields filled after "
+                "measuring)",
+                MD_PT_BOOL, 0},
+    [P_ISRC] = {"isrc", "", 0, 0, 0,
+                "ISRC (CC-XXX-YY-NNNNN): bext Description in WAV, the comment elsewhere",
+                MD_PT_STRING, 0},
+    [P_TITLE + MD_TAG_TITLE] = {"title", "", 0, 0, 0, "title tag", MD_PT_STRING, 0},
+    [P_TITLE + MD_TAG_ARTIST] = {"artist", "", 0, 0, 0, "artist tag", MD_PT_STRING, 0},
+    [P_TITLE + MD_TAG_ALBUM] = {"album", "", 0, 0, 0, "album tag", MD_PT_STRING, 0},
+    [P_TITLE + MD_TAG_DATE] = {"date", "", 0, 0, 0, "date tag", MD_PT_STRING, 0},
+    [P_TITLE + MD_TAG_GENRE] = {"genre", "", 0, 0, 0, "genre tag", MD_PT_STRING, 0},
+    [P_TITLE + MD_TAG_TRACKNUMBER] = {"tracknumber", "", 0, 0, 0, "track number tag",
+                                      MD_PT_STRING, 0},
+    [P_TITLE + MD_TAG_COMMENT] = {"comment", "", 0, 0, 0, "comment tag", MD_PT_STRING, 0},
+    [P_TITLE + MD_TAG_COPYRIGHT] = {"copyright", "", 0, 0, 0, "copyright tag", MD_PT_STRING, 0},
+    [P_TITLE + MD_TAG_LICENSE] = {"license", "", 0, 0, 0, "license tag", MD_PT_STRING, 0},
+    [P_TITLE + MD_TAG_SOFTWARE] = {"software", "", 0, 0, 0, "software tag", MD_PT_STRING, 0},
     {NULL},
 };
 
@@ -262,6 +290,49 @@ static md_status open_temp(sink_priv *p, const char *path, md_error *err)
     return MD_OK;
 }
 
+static int holds_bext(int format)
+{
+    int major = format & SF_FORMAT_TYPEMASK;
+    return major == SF_FORMAT_WAV || major == SF_FORMAT_WAVEX || major == SF_FORMAT_RF64;
+}
+
+/* Tags and the bext chunk, before any sample is written. */
+static md_status write_metadata(md_node *n, sink_priv *p, const char *path, md_error *err)
+{
+    const char *isrc_in = md_node_string(n, P_ISRC);
+    char isrc[13] = "";
+    if (*isrc_in && !md_isrc_normalize(isrc_in, isrc))
+        return md_error_set(err, MD_ERR_INVALID,
+                            "sink: isrc must be 12 characters like CC-XXX-YY-NNNNN, got '%s'",
+                            isrc_in);
+    int bext = holds_bext(p->format) && (md_node_value(n, P_BEXT) != 0 || *isrc);
+    for (int t = 0; t < MD_TAG_COUNT; t++) {
+        const char *v = md_node_string(n, P_TITLE + (unsigned)t);
+        char with_isrc[MD_TAG_MAX + 32];
+        if (t == MD_TAG_COMMENT && *isrc && !bext) {
+            snprintf(with_isrc, sizeof with_isrc, "%s%sISRC:%s", v, *v ? " " : "", isrc);
+            v = with_isrc;
+        }
+        /* formats without text fields refuse them: nothing to keep */
+        if (*v)
+            (void)sf_set_string(p->sf, md_tag_sf_id((md_tag)t), v);
+    }
+    if (!bext)
+        return MD_OK;
+    SF_BROADCAST_INFO b;
+    memset(&b, 0, sizeof b);
+    if (*isrc)
+        snprintf(b.description, sizeof b.description, "ISRC:%s", isrc);
+    memcpy(b.originator, "mixdown", 7);
+    b.version = 2;
+    b.loudness_value = b.loudness_range = b.max_true_peak_level = 0x7fff;
+    b.max_momentary_loudness = b.max_shortterm_loudness = 0x7fff;
+    if (sf_command(p->sf, SFC_SET_BROADCAST_INFO, &b, sizeof b) != SF_TRUE)
+        return md_error_set(err, MD_ERR_FORMAT, "%s: cannot add a bext chunk (%s)", path,
+                            sf_strerror(p->sf));
+    return MD_OK;
+}
+
 static md_status sink_prepare(md_node *n, const md_stream *in, md_stream *out, md_error *err)
 {
     sink_priv *p = md_node_priv(n);
@@ -299,6 +370,10 @@ static md_status sink_prepare(md_node *n, const md_stream *in, md_stream *out, m
         s = md_error_set(err, MD_ERR_FORMAT, "%s: cannot write %s %s, %d Hz, %u channels (%s)",
                          path, mdi_major_name(p->format), mdi_subtype_name(p->format),
                          info.samplerate, p->channels, sf_strerror(NULL));
+        sink_release(n);
+        return s;
+    }
+    if ((s = write_metadata(n, p, path, err)) != MD_OK) {
         sink_release(n);
         return s;
     }
