@@ -36,7 +36,7 @@
 #define GRID 256    /* frames per chunk; flush points are multiples of it */
 #define GROUP 8     /* sections fused in one pass */
 #define FLUSH 1e-30 /* -600 dB: states this small are set to zero */
-#define STEP 32     /* frames between designs during a glide */
+#define STEP MDI_CASCADE_STEP /* frames between designs while coefficients move */
 #define GLIDE_S 0.010
 
 typedef double v2d __attribute__((vector_size(16)));
@@ -254,7 +254,8 @@ static double *pair_state(const mdi_cascade *c, unsigned p)
 size_t mdi_cascade_bytes(unsigned cap, unsigned nch)
 {
     size_t states = (size_t)cap * 4 * ((nch + 1) / 2) * sizeof(double);
-    size_t rest = (size_t)cap * (4 * sizeof(mdi_bq_coef) + 2 * sizeof(mdi_bq_spec));
+    size_t rest = (size_t)cap * (4 * sizeof(mdi_bq_coef) + 2 * sizeof(mdi_bq_spec) +
+                                 sizeof(double));
     return (states + rest + 63) / 64 * 64;
 }
 
@@ -269,6 +270,7 @@ void mdi_cascade_bind(mdi_cascade *c, void *mem, unsigned cap, unsigned nch, dou
     c->delta = c->from + cap;
     c->spec = (mdi_bq_spec *)(c->delta + cap);
     c->spec0 = c->spec + cap;
+    c->dyn = (double *)(c->spec0 + cap);
     c->cap = cap;
     c->nch = nch;
     c->rate_hz = rate_hz;
@@ -278,10 +280,11 @@ void mdi_cascade_bind(mdi_cascade *c, void *mem, unsigned cap, unsigned nch, dou
 #endif
     unsigned steps = (unsigned)lround(GLIDE_S * rate_hz / STEP);
     c->glide_len = (steps ? steps : 1) * STEP;
-    c->glide_pos = c->glide_len;
+    c->glide_pos = c->glide_span = c->glide_len;
     for (unsigned k = 0; k < cap; k++) {
         c->cur[k] = identity;
         c->spec[k] = (mdi_bq_spec){MDI_BQ_IDENTITY, 1000.0, 0.0, 1.0};
+        c->dyn[k] = NAN;
     }
 }
 
@@ -311,9 +314,18 @@ static void zero_sections(mdi_cascade *c, unsigned from, unsigned to)
         memset(pair_state(c, p) + (size_t)from * 4, 0, (size_t)(to - from) * 4 * sizeof(double));
 }
 
-/* --- glides ---------------------------------------------------------------- */
+/* --- glides and dynamic sections --------------------------------------------- */
 
-static int gliding(const mdi_cascade *c) { return c->glide_pos < c->glide_len; }
+static int gliding(const mdi_cascade *c) { return c->glide_pos < c->glide_span; }
+
+/* Coefficients move in the current step (a glide, or a dynamic section). */
+static int active(const mdi_cascade *c) { return gliding(c) || c->moving; }
+
+/* Steps are planned at step boundaries while something may move. */
+static int stepping(const mdi_cascade *c)
+{
+    return gliding(c) || c->moving || c->ndyn || c->replan;
+}
 
 /* A section glides through its designs when it keeps its type. */
 static int glides_by_design(const mdi_cascade *c, unsigned k)
@@ -351,96 +363,194 @@ static inline void coef_in_step(const mdi_cascade *c, unsigned k, double j, mdi_
     o->a2 = f->a2 + d->a2 * j;
 }
 
-/* Sets from/delta for the step that starts at glide_pos (from already holds
- * the coefficients there). */
-static void plan_step(mdi_cascade *c)
+/* Coefficients of section k in use at the current frame. */
+static void coef_now(const mdi_cascade *c, unsigned k, mdi_bq_coef *o)
 {
-    unsigned end = c->glide_pos + STEP;
-    double t = (double)end / c->glide_len;
+    if (active(c))
+        coef_in_step(c, k, (double)(c->pos % STEP), o);
+    else
+        *o = c->cur[k];
+}
+
+/* The design of section k with its dynamic gain, if it has one. */
+static mdi_bq_spec with_dyn(const mdi_cascade *c, unsigned k, mdi_bq_spec s)
+{
+    if (!isnan(c->dyn[k]))
+        s.gain_db = c->dyn[k];
+    return s;
+}
+
+/* Plans the step that contains the current frame, j0 = pos % STEP frames
+ * into it: each section moves linearly in coefficients from where it is now
+ * to its design at the step's end (the glide's design at that point, with
+ * the newest dynamic gain), so from + delta j0 is now and from + delta STEP
+ * is the target. Steps fall on multiples of STEP frames since reset, for
+ * glides and dynamic sections alike. */
+static void plan(mdi_cascade *c)
+{
+    unsigned j0 = (unsigned)(c->pos % STEP);
+    int glide = gliding(c);
+    double t = 1.0;
+    if (glide) {
+        t = (double)(c->glide_pos + STEP - j0) / c->glide_span;
+        if (t > 1.0)
+            t = 1.0;
+    }
+    int moving = 0;
     for (unsigned k = 0; k < c->nsec; k++) {
-        mdi_bq_coef e;
-        if (end >= c->glide_len) {
+        mdi_bq_coef now, e;
+        coef_now(c, k, &now);
+        if (!isnan(c->dyn[k])) {
+            mdi_bq_spec s = with_dyn(c, k, c->spec[k]);
+            mdi_bq_design(&c->cur[k], &s, c->rate_hz);
+        }
+        if (!glide || t >= 1.0) {
             e = c->cur[k];
         } else if (glides_by_design(c, k)) {
-            mdi_bq_spec s = spec_at(&c->spec0[k], &c->spec[k], t);
+            mdi_bq_spec s = with_dyn(c, k, spec_at(&c->spec0[k], &c->spec[k], t));
             mdi_bq_design(&e, &s, c->rate_hz);
         } else {
             lerp_coef(&e, &c->start[k], &c->cur[k], t);
         }
-        const mdi_bq_coef *f = &c->from[k];
-        c->delta[k] = (mdi_bq_coef){(e.b0 - f->b0) / STEP, (e.b1 - f->b1) / STEP,
-                                    (e.b2 - f->b2) / STEP, (e.a1 - f->a1) / STEP,
-                                    (e.a2 - f->a2) / STEP};
+        double len = (double)(STEP - j0);
+        mdi_bq_coef d = {(e.b0 - now.b0) / len, (e.b1 - now.b1) / len, (e.b2 - now.b2) / len,
+                         (e.a1 - now.a1) / len, (e.a2 - now.a2) / len};
+        c->delta[k] = d;
+        c->from[k] = (mdi_bq_coef){now.b0 - d.b0 * j0, now.b1 - d.b1 * j0, now.b2 - d.b2 * j0,
+                                   now.a1 - d.a1 * j0, now.a2 - d.a2 * j0};
+        if (d.b0 != 0.0 || d.b1 != 0.0 || d.b2 != 0.0 || d.a1 != 0.0 || d.a2 != 0.0)
+            moving = 1;
     }
+    c->moving = moving;
+    c->replan = 0;
+}
+
+/* At the end of a step: the coefficients reached become the start of the next. */
+static void end_step(mdi_cascade *c)
+{
+    int glide = gliding(c);
+    for (unsigned k = 0; k < c->nsec; k++) {
+        /* after a glide's last step (or any step outside a glide) the target
+         * was cur itself: take it without the rounding of from + delta STEP */
+        if (glide)
+            coef_in_step(c, k, STEP, &c->from[k]);
+        else
+            c->from[k] = c->cur[k];
+        c->delta[k] = (mdi_bq_coef){0.0, 0.0, 0.0, 0.0, 0.0};
+    }
+    c->moving = 0;
 }
 
 /* Drop identity sections left over from a glide to fewer sections. */
 static void shrink(mdi_cascade *c)
 {
-    if (c->nsec > c->ntarget && !gliding(c)) {
+    if (c->nsec > c->ntarget && !active(c)) {
         zero_sections(c, c->ntarget, c->nsec);
         c->nsec = c->ntarget;
     }
 }
 
+static void count_dyn(mdi_cascade *c)
+{
+    c->ndyn = 0;
+    for (unsigned k = 0; k < c->cap; k++)
+        if (!isnan(c->dyn[k]))
+            c->ndyn++;
+}
+
 void mdi_cascade_set(mdi_cascade *c, const mdi_bq_spec *s, unsigned n)
+{
+    mdi_cascade_set_dyn(c, s, NULL, n);
+}
+
+void mdi_cascade_set_dyn(mdi_cascade *c, const mdi_bq_spec *s, const double *dyn_db, unsigned n)
 {
     static const mdi_bq_spec none = {MDI_BQ_IDENTITY, 1000.0, 0.0, 1.0};
     if (n > c->cap)
         n = c->cap;
+    for (unsigned k = 0; k < c->cap; k++)
+        c->dyn[k] = dyn_db && k < n ? dyn_db[k] : NAN;
+    count_dyn(c);
     if (!c->started) {
         for (unsigned k = 0; k < c->cap; k++) {
             c->spec[k] = k < n ? s[k] : none;
-            mdi_bq_design(&c->cur[k], &c->spec[k], c->rate_hz);
+            mdi_bq_spec d = with_dyn(c, k, c->spec[k]);
+            mdi_bq_design(&c->cur[k], &d, c->rate_hz);
         }
         if (n > c->nsec)
             zero_sections(c, c->nsec, n);
         c->nsec = c->ntarget = n;
-        c->glide_pos = c->glide_len;
+        c->glide_pos = c->glide_span;
+        c->moving = 0;
+        c->replan = 0;
         return;
     }
     unsigned run = n > c->nsec ? n : c->nsec;
     if (run == 0) /* nothing before, nothing after */
         return;
     int was = gliding(c);
-    double t = (double)c->glide_pos / c->glide_len;
+    double t = (double)c->glide_pos / c->glide_span;
     if (n > c->nsec)
         zero_sections(c, c->nsec, n);
     for (unsigned k = 0; k < run; k++) {
-        mdi_bq_coef now = c->cur[k];
-        mdi_bq_spec snow = c->spec[k];
-        if (k >= c->nsec) {
-            now = identity;
-            snow = none;
-        } else if (was) {
-            coef_in_step(c, k, c->glide_pos % STEP, &now);
-            if (glides_by_design(c, k))
-                snow = spec_at(&c->spec0[k], &c->spec[k], t);
-            else if (t < 0.5)
-                snow = c->spec0[k]; /* mid-way between types: the nearer one */
+        mdi_bq_coef now = identity;
+        mdi_bq_spec snow = none;
+        if (k < c->nsec) {
+            coef_now(c, k, &now);
+            snow = c->spec[k];
+            if (was) {
+                if (glides_by_design(c, k))
+                    snow = spec_at(&c->spec0[k], &c->spec[k], t);
+                else if (t < 0.5)
+                    snow = c->spec0[k]; /* mid-way between types: the nearer one */
+            }
         }
         c->start[k] = c->from[k] = now;
+        c->delta[k] = (mdi_bq_coef){0.0, 0.0, 0.0, 0.0, 0.0};
         c->spec0[k] = snow;
         c->spec[k] = k < n ? s[k] : none;
-        mdi_bq_design(&c->cur[k], &c->spec[k], c->rate_hz);
+        mdi_bq_spec d = with_dyn(c, k, c->spec[k]);
+        mdi_bq_design(&c->cur[k], &d, c->rate_hz);
     }
+    /* from holds the coefficients now, whatever frame of the step this is */
+    unsigned j0 = (unsigned)(c->pos % STEP);
+    c->moving = 1;
     c->nsec = run;
     c->ntarget = n;
+    /* the glide lasts glide_len frames, stretched to end on a step boundary */
     c->glide_pos = 0;
-    c->glide_end = c->pos + c->glide_len;
-    plan_step(c);
+    c->glide_span = c->glide_len + (j0 ? STEP - j0 : 0);
+    c->glide_end = c->pos + c->glide_span;
+    plan(c);
+}
+
+void mdi_cascade_steer(mdi_cascade *c, unsigned k, double gain_db)
+{
+    if (k >= c->cap)
+        return;
+    if (!isnan(c->dyn[k]) != !isnan(gain_db))
+        c->ndyn = isnan(gain_db) ? c->ndyn - 1 : c->ndyn + 1;
+    c->dyn[k] = gain_db;
+    if (!c->started) {
+        mdi_bq_spec d = with_dyn(c, k, c->spec[k]);
+        mdi_bq_design(&c->cur[k], &d, c->rate_hz);
+        return;
+    }
+    c->replan = 1; /* a section that turns static still needs its last step */
 }
 
 void mdi_cascade_reset(mdi_cascade *c)
 {
     if (!c->state)
         return;
-    c->glide_pos = c->glide_len;
+    c->glide_pos = c->glide_span;
     zero_sections(c, 0, c->cap);
     c->nsec = c->ntarget;
     c->pos = 0;
     c->glide_end = 0;
     c->started = 0;
+    c->moving = 0;
+    c->replan = 0;
 }
 
 unsigned mdi_cascade_tail(const mdi_cascade *c)
@@ -763,11 +873,11 @@ static void run_fast1(const mdi_cascade *c, double *x, unsigned n, double *st)
     }
 }
 
-/* During a glide: coefficients from + delta * j at frame j of the step. */
+/* While coefficients move: from + delta * j at frame j of the step. */
 static void run_glide2(const mdi_cascade *c, v2d *x, unsigned n, double *st)
 {
     for (unsigned i = 0; i < n; i++) {
-        double j = (double)(c->glide_pos % STEP + i);
+        double j = (double)(c->pos % STEP + i);
         v2d v = x[i];
         for (unsigned k = 0; k < c->nsec; k++) {
             mdi_bq_coef q;
@@ -789,7 +899,7 @@ static void run_glide2(const mdi_cascade *c, v2d *x, unsigned n, double *st)
 static void run_glide1(const mdi_cascade *c, double *x, unsigned n, double *st)
 {
     for (unsigned i = 0; i < n; i++) {
-        double j = (double)(c->glide_pos % STEP + i);
+        double j = (double)(c->pos % STEP + i);
         double v = x[i];
         for (unsigned k = 0; k < c->nsec; k++) {
             mdi_bq_coef q;
@@ -831,12 +941,14 @@ void mdi_cascade_run(mdi_cascade *c, const float *const *in, float *const *out,
         done = frames;
     }
     while (done < frames) {
+        if (c->pos % STEP == 0 && stepping(c))
+            plan(c);
         unsigned n = GRID - (unsigned)(c->pos % GRID);
         if (n > frames - done)
             n = frames - done;
-        int glide = gliding(c);
-        if (glide && n > STEP - c->glide_pos % STEP)
-            n = STEP - c->glide_pos % STEP;
+        if (stepping(c) && n > STEP - c->pos % STEP)
+            n = STEP - (unsigned)(c->pos % STEP);
+        int glide = active(c);
         unsigned ch = 0;
         for (; ch + 1 < c->nch; ch += 2) {
             v2d x[GRID] __attribute__((aligned(16)));
@@ -868,14 +980,10 @@ void mdi_cascade_run(mdi_cascade *c, const float *const *in, float *const *out,
             for (unsigned i = 0; i < n; i++)
                 dst[i] = (float)x[i];
         }
-        if (glide) {
+        if (gliding(c))
             c->glide_pos += n;
-            if (c->glide_pos % STEP == 0 && gliding(c)) {
-                for (unsigned k = 0; k < c->nsec; k++)
-                    coef_in_step(c, k, STEP, &c->from[k]);
-                plan_step(c);
-            }
-        }
+        if (glide && (c->pos + n) % STEP == 0)
+            end_step(c);
         c->pos += n;
         done += n;
         if (c->pos % GRID == 0) {

@@ -16,12 +16,20 @@
  * from the old parameters to the new (frequency and q geometrically, gain
  * linearly in dB), recomputed every 32 frames and interpolated linearly per
  * frame in between; sections that change type (or appear, or go) glide
- * linearly in coefficients. The filter state is kept. Glide steps and the
- * flushing of tiny states fall on frame counts since the change or since
- * reset, so the output never depends on how the stream is cut into blocks.
+ * linearly in coefficients. The filter state is kept.
+ *
+ * Dynamic sections (dynamic EQ): a bell or shelf whose gain is steered while
+ * it runs (mdi_cascade_steer) moves to its new gain through the same steps:
+ * at each step boundary the design with the newest gain becomes the target
+ * that the coefficients reach, linearly, by the end of the step.
+ *
+ * Steps (MDI_CASCADE_STEP frames) and the flushing of tiny states fall on
+ * frame counts since reset, so the output never depends on how the stream is
+ * cut into blocks.
  *
  * Phases: mdi_cascade_init/free in prepare/release, mdi_cascade_set in update,
- * mdi_cascade_reset in reset, mdi_cascade_run in process (no allocation).
+ * mdi_cascade_reset in reset, mdi_cascade_run and mdi_cascade_steer in
+ * process (no allocation).
  */
 #ifndef MDI_BIQUAD_H
 #define MDI_BIQUAD_H
@@ -79,6 +87,7 @@ unsigned mdi_bq_tail_frames(const mdi_bq_coef *c, unsigned nsec, double max_fram
 /* --- cascade ---------------------------------------------------------------- */
 
 #define MDI_CASCADE_MAX 64 /* sections in one cascade */
+#define MDI_CASCADE_STEP 32 /* frames per coefficient step (glides, dynamic sections) */
 
 typedef struct mdi_cascade {
     unsigned cap;        /* sections allocated */
@@ -92,9 +101,15 @@ typedef struct mdi_cascade {
     mdi_bq_coef *delta;  /* cap: change per frame within that step */
     mdi_bq_spec *spec;   /* cap: designs in use (glide targets) */
     mdi_bq_spec *spec0;  /* cap: designs where the glide started */
+    double *dyn;         /* cap: steered gain in dB of dynamic sections, NaN = static */
     double *state;       /* TDF2 state, layout private to biquad.c */
     unsigned glide_len;  /* frames of a glide (a multiple of 32) */
-    unsigned glide_pos;  /* frames into the glide; glide_len = none */
+    unsigned glide_span; /* frames of the current glide: glide_len, stretched to end on
+                            a multiple of MDI_CASCADE_STEP frames since reset */
+    unsigned glide_pos;  /* frames into the glide; glide_span = none */
+    unsigned ndyn;       /* dynamic sections */
+    int moving;          /* coefficients change during the current step */
+    int replan;          /* a steered gain waits for the next step boundary */
     uint64_t pos;        /* frames since reset (flush grid) */
     uint64_t glide_end;  /* pos at which the latest glide ended */
     int started;         /* audio went through since reset: changes glide */
@@ -119,6 +134,20 @@ void mdi_cascade_bind(mdi_cascade *c, void *mem, unsigned cap, unsigned nch, dou
  * in use, state kept. A change of section count pads the shorter side with
  * identity sections. */
 void mdi_cascade_set(mdi_cascade *c, const mdi_bq_spec *s, unsigned n);
+
+/* The same, with dynamic sections: dyn_db (NULL = none) holds n gains in dB;
+ * section k with a number there (a bell or shelf) uses it instead of its
+ * design's gain until steered elsewhere; NaN keeps the design's gain. */
+void mdi_cascade_set_dyn(mdi_cascade *c, const mdi_bq_spec *s, const double *dyn_db,
+                         unsigned n);
+
+/* Steers section k (k < the count last set) to gain_db (NaN: back to its
+ * design's gain). Before any audio since reset it applies at once; afterwards
+ * it is taken at the next multiple of MDI_CASCADE_STEP frames since reset (at
+ * once if the cascade stands on one), and the coefficients move there
+ * linearly over that step. Call it at those multiples for a gain that follows
+ * a detector block by block. */
+void mdi_cascade_steer(mdi_cascade *c, unsigned k, double gain_db);
 
 /* Forget history; a glide in progress jumps to its end. */
 void mdi_cascade_reset(mdi_cascade *c);
