@@ -75,3 +75,66 @@ r1=$(peak_rss $MD run "$EQ_LUA" "$IN1" "$D/md-1min.wav")
 r60=$(peak_rss $MD run "$EQ_LUA" "$IN60" "$D/md-60min.wav")
 echo "   peak RSS 1 min: $r1 KiB, 60 min: $r60 KiB ($(echo "scale=1; 100 * ($r60 - $r1) / $r1" | bc)% more)"
 rm -f "$D/md-60min.wav" "$IN60"
+
+# --- Lua node (md.node, the slow path) against the same gain in C -------------------
+# 60 s of stereo white noise (generated, no file I/O) into a meter; each run
+# prints the CPU time of its render, and a node's cost is its median minus the
+# median without it, per sample processed (the C gain is too cheap to time
+# alone: 16 run in a row and count 1/16 each). Guarded: skipped, not failed,
+# when this build has no md.node.
+(
+  set +e
+  cat > "$D/has_node.lua" <<'LUA'
+assert(require("mixdown").node, "no md.node")
+LUA
+  "$MD" run "$D/has_node.lua" >/dev/null 2>&1 || { echo "== Lua node: skipped (no md.node in this build)"; exit 0; }
+  cat > "$D/luagain.lua" <<'LUA'
+-- luagain.lua MODE: none | c | lua (block[c][i]) | getset (block:get/set) | rw (block:read/write)
+-- prints the CPU seconds of the render
+local md = require "mixdown"
+local mode = arg[1]
+local function gain(self) return 10 ^ (self.db / 20) end
+local nodes = {
+  lua = md.node{params = {db = 0}, process = function(self, b)
+    local g = gain(self)
+    for c = 1, b.channels do local ch = b[c]; for i = 1, b.frames do ch[i] = ch[i] * g end end
+  end},
+  getset = md.node{params = {db = 0}, process = function(self, b)
+    local g = gain(self)
+    for c = 1, b.channels do for i = 1, b.frames do b:set(c, i, b:get(c, i) * g) end end
+  end},
+  rw = md.node{params = {db = 0}, process = function(self, b)
+    local g = gain(self)
+    for c = 1, b.channels do
+      local t = b:read(c)
+      for i = 1, #t do t[i] = t[i] * g end
+      b:write(c, t)
+    end
+  end},
+}
+local g = md.graph{rate = 48000}
+local x = g:noise{duration = 60, channels = 2, db = -20}
+if mode == "c" then for _ = 1, 16 do x = x:gain{db = -6 / 16} end
+elseif nodes[mode] then x = nodes[mode](x, {db = -6}) end
+x:meter{true_peak = false}
+local t0 = os.clock()
+g:run{progress = false}
+print(string.format("%.4f", os.clock() - t0))
+LUA
+  N=$(( PAIRS < 5 ? PAIRS : 5 ))
+  samples=$(( 60 * 48000 * 2 ))
+  cpu_median() { for ((i = 0; i < N; i++)); do "$MD" run "$D/luagain.lua" "$1"; done | sort -n | awk '{v[NR]=$1} END{print v[int((NR+1)/2)]}'; }
+  ns() { echo "1000000000 * $1 / $samples" | bc -l; }
+  echo "== Lua node against the same gain in C (60 s stereo noise at 48 kHz, CPU time, median of $N runs)"
+  t0=$(cpu_median none); tc=$(cpu_median c)
+  cc=$(echo "($tc - $t0) / 16" | bc -l)
+  printf '   %-28s %7.3f s\n' "without a node" "$t0"
+  printf '   %-28s %7.3f s  %8.2f ns/sample\n' "gain in C (x16)" "$tc" "$(ns "$cc")"
+  for m in lua rw getset; do
+    t=$(cpu_median "$m")
+    c=$(echo "$t - $t0" | bc -l)
+    case $m in lua) label="Lua gain (block[c][i])";; rw) label="Lua gain (block:read/write)";; *) label="Lua gain (block:get/set)";; esac
+    if [ "$(echo "$cc > 0" | bc -l)" = 1 ]; then ratio=$(printf '%6.0fx the C gain' "$(echo "$c / $cc" | bc -l)"); else ratio="(C cost below timer resolution)"; fi
+    printf '   %-28s %7.3f s  %8.2f ns/sample  %s\n' "$label" "$t" "$(ns "$c")" "$ratio"
+  done
+) || echo "== Lua node: section failed (see above); the rest of the benchmark stands"

@@ -58,6 +58,9 @@ struct md_node {
     /* sources */
     int ended;
     int64_t produced;          /* real frames produced */
+    /* automation (automation.c) */
+    struct mdi_automation *autom; /* envelopes on parameters, NULL: none */
+    int64_t frame_pos;         /* frames processed since prepare/reset */
 };
 
 /* The "mix" vertex: sums its inputs, with per-edge gains. */
@@ -68,6 +71,17 @@ void mdi_node_deinit(md_node *n);
 md_status mdi_node_prepare(md_node *n, const md_stream *in, md_error *err);
 void mdi_node_release(md_node *n);
 void mdi_node_update_if_dirty(md_node *n);
+
+/* automation.c: process() with the node's envelopes applied (control-rate
+ * parameters set at aligned sub-blocks) and frame_pos advanced; every caller
+ * of vt->process goes through it. */
+void mdi_node_process(md_node *n, const float *const *in, float *const *out, unsigned frames);
+/* Fills dst from an envelope on parameter idx and returns 1, or returns 0
+ * when idx is not automated (md_node_fill_param then smooths as usual). */
+int mdi_automation_fill(md_node *n, unsigned idx, float *dst, unsigned frames, int as_linear);
+void mdi_automation_prepare(md_node *n); /* times -> frames at the node's rate; rewinds */
+void mdi_automation_rewind(md_node *n);  /* back to frame 0 (reset) */
+void mdi_automation_free(md_node *n);
 
 /* Formats a parameter value for plans: "30 Hz", "bell", "song.wav". */
 void mdi_param_format(const md_node *n, unsigned idx, char *buf, unsigned size);

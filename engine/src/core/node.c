@@ -60,6 +60,7 @@ void mdi_node_deinit(md_node *n)
     free(n->lists);
     free(n->refs);
     free(n->smooth);
+    mdi_automation_free(n); /* envelopes (automation.c) */
     md_aligned_free(n->priv);
     for (unsigned i = 0; i < n->ninputs; i++)
         md_buffer_deinit(&n->inputs[i].delay);
@@ -87,6 +88,7 @@ md_status mdi_node_prepare(md_node *n, const md_stream *in, md_error *err)
     n->prepared = 1;
     for (unsigned i = 0; i < n->nparams; i++)
         n->smooth[i] = NAN;
+    mdi_automation_prepare(n); /* envelope times in frames; frame counter to 0 */
     n->dirty = 0;
     if (n->vt->update)
         n->vt->update(n);
@@ -148,6 +150,10 @@ int md_node_list_isset(const md_node *n, unsigned idx, unsigned item, unsigned f
 
 void md_node_fill_param(md_node *n, unsigned idx, float *dst, unsigned frames, int as_linear)
 {
+    /* an envelope on this parameter (automation.c) replaces the smoothed
+     * value: evaluated at each frame's absolute position, no glide */
+    if (n->autom && mdi_automation_fill(n, idx, dst, frames, as_linear))
+        return;
     double target = n->values[idx];
     if (as_linear)
         target = pow(10.0, target / 20.0);
@@ -514,7 +520,7 @@ void md_node_run(md_node *n, const float *const *in, float *const *out, unsigned
 {
     mdi_node_update_if_dirty(n);
     if (n->vt->process)
-        n->vt->process(n, in, out, frames);
+        mdi_node_process(n, in, out, frames); /* process + automation + frame counter */
     else if (in != (const float *const *)out)
         for (unsigned c = 0; c < n->out.channels; c++)
             memmove(out[c], in[c], frames * sizeof(float));
@@ -524,6 +530,7 @@ void md_node_reset(md_node *n)
 {
     for (unsigned i = 0; i < n->nparams; i++)
         n->smooth[i] = NAN;
+    mdi_automation_rewind(n); /* envelopes and frame counter back to frame 0 */
     if (n->vt->reset)
         n->vt->reset(n);
 }

@@ -112,8 +112,8 @@ static void run_processor(md_graph *g, md_node *n)
                                        n->out.max_frames);
         return;
     }
-    if (n->vt->process)
-        n->vt->process(n, (const float *const *)n->inptrs, n->outptrs, frames);
+    if (n->vt->process) /* process + automation + frame counter (automation.c) */
+        mdi_node_process(n, (const float *const *)n->inptrs, n->outptrs, frames);
     else
         for (unsigned c = 0; c < n->out.channels; c++)
             if (n->outptrs[c] != n->inptrs[c])
