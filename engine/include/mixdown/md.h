@@ -9,5 +9,7 @@
 #include "md_io.h"
 #include "md_meter.h"
 #include "md_analyze.h"
+#include "md_automation.h"
+#include "md_eq.h"
 #define MD_VERSION "0.1.0"
 #endif

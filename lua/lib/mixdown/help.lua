@@ -61,6 +61,7 @@ a source is a method of the graph: g:NAME{...}.
 
 local function fmt_num(v)
   if v == nil then return "" end
+  if v ~= v then return "auto" end
   if v == math.huge then return "inf" end
   if v == -math.huge then return "-inf" end
   if math.type(v) == "float" and v == math.floor(v) and math.abs(v) < 1e15 then
