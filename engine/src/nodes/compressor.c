@@ -181,14 +181,48 @@ static unsigned comp_latency(const md_node *n)
 
 /* Reduction (dB >= 0) from the static curve, for a block of levels in dB
  * (in place); branch-free so that it vectorises. */
-static void curve_block(float *r, unsigned frames, float thr, float rinv, float w)
+static inline float curve_lane(float x, float thr, float rinv, float w, float inv2w, float half)
+{
+    float o = x - thr, k = o + half;
+    float soft = (1.0f - rinv) * k * k * inv2w, hard = (1.0f - rinv) * o;
+    float v = 2.0f * o <= w ? soft : hard;
+    return 2.0f * o < -w ? 0.0f : v;
+}
+
+/* r = reduction for linear levels lvl (in place allowed): dB and curve in one pass */
+DYN_CLONES
+static void curve_block(float *r, const float *lvl, unsigned frames, float scale_db, float thr,
+                        float rinv, float w)
 {
     const float inv2w = w > 0.0f ? 1.0f / (2.0f * w) : 0.0f, half = 0.5f * w;
-    for (unsigned i = 0; i < frames; i++) {
-        float o = r[i] - thr, k = o + half;
-        float soft = (1.0f - rinv) * k * k * inv2w, hard = (1.0f - rinv) * o;
-        float v = 2.0f * o <= w ? soft : hard;
-        r[i] = 2.0f * o < -w ? 0.0f : v;
+    const float to_db = scale_db * 0.301029996f;
+    for (unsigned i = 0; i < frames; i++)
+        r[i] = curve_lane(dyn_db_lane(lvl[i], to_db), thr, rinv, w, inv2w, half);
+}
+
+/* y *= the gain with makeup, blended with the dry signal by mix */
+DYN_CLONES
+static void apply_gain(float *y, const float *g, const float *mk, const float *mx,
+                       unsigned frames)
+{
+    for (unsigned i = 0; i < frames; i++)
+        y[i] *= 1.0f + mx[i] * (g[i] * mk[i] - 1.0f);
+}
+
+/* largest |x| of the channels, per frame */
+DYN_CLONES
+static void abs_max_block(float *lvl, const float *const *d, unsigned k0, unsigned k1,
+                          unsigned frames)
+{
+    const float *d0 = d[k0];
+    for (unsigned i = 0; i < frames; i++)
+        lvl[i] = fabsf(d0[i]);
+    for (unsigned k = k0 + 1; k < k1; k++) {
+        const float *dk = d[k];
+        for (unsigned i = 0; i < frames; i++) {
+            float a = fabsf(dk[i]);
+            lvl[i] = a > lvl[i] ? a : lvl[i];
+        }
     }
 }
 
@@ -211,17 +245,8 @@ static inline float smooth(float r, float *y1, float *y2, float a_att, float a_r
  * peak, the 20 ms mean square for rms. */
 static void level_block(comp_priv *p, unsigned k0, unsigned k1, float *lvl, unsigned frames)
 {
-    const float *d0 = p->dp[k0];
     if (!p->rms) {
-        for (unsigned i = 0; i < frames; i++)
-            lvl[i] = fabsf(d0[i]);
-        for (unsigned k = k0 + 1; k < k1; k++) {
-            const float *d = p->dp[k];
-            for (unsigned i = 0; i < frames; i++) {
-                float a = fabsf(d[i]);
-                lvl[i] = a > lvl[i] ? a : lvl[i];
-            }
-        }
+        abs_max_block(lvl, p->dp, k0, k1, frames);
         return;
     }
     const float c = 1.0f - p->a_rms;
@@ -287,8 +312,7 @@ static void comp_process(md_node *n, const float *const *in, float *const *out, 
         for (unsigned c = 0; c < p->ch; c++) {
             float *r = p->gain + (size_t)c * frames;
             level_block(p, c, c + 1, r, frames);
-            mdi_dyn_db_block(r, r, frames, scale_db);
-            curve_block(r, frames, p->thr, p->rinv, p->knee);
+            curve_block(r, r, frames, scale_db, p->thr, p->rinv, p->knee);
         }
         const float link = p->link;
         for (unsigned i = 0; i < frames; i++) {
@@ -312,13 +336,36 @@ static void comp_process(md_node *n, const float *const *in, float *const *out, 
          * monotonic, so this equals linking the reductions) */
         float *r = p->gain;
         level_block(p, 0, p->nd, r, frames);
-        mdi_dyn_db_block(r, r, frames, scale_db);
-        curve_block(r, frames, p->thr, p->rinv, p->knee);
+        curve_block(r, r, frames, scale_db, p->thr, p->rinv, p->knee);
         float y1 = p->y1[0], y2 = p->y2[0];
-        for (unsigned i = 0; i < frames; i++) {
-            float g = smooth(r[i], &y1, &y2, a_att, a_rel);
-            grmax = g > grmax ? g : grmax;
-            r[i] = -g;
+        for (unsigned i = 0; i < frames;) {
+            /* under the knee stage 1 only decays: a_rel y1 + (1 - a_rel) 0 is
+             * a_rel y1 exactly, and max(0, it) is it (y1 >= 0); a loop of its
+             * own keeps the add and the max off the recursion */
+            for (; i < frames && r[i] == 0.0f; i++) {
+                float s1 = a_rel * y1;
+                if (s1 < 1e-12f)
+                    s1 = 0.0f;
+                y2 = s1 > y2 ? a_att * y2 + (1.0f - a_att) * s1 : s1;
+                y1 = s1;
+                grmax = y2 > grmax ? y2 : grmax;
+                r[i] = -y2;
+            }
+            /* over it, s1 >= r >= 1e-12 needs no guard against denormals */
+            for (; i < frames && r[i] >= 1e-12f; i++) {
+                float s1 = a_rel * y1 + (1.0f - a_rel) * r[i];
+                s1 = s1 < r[i] ? r[i] : s1;
+                y2 = s1 > y2 ? a_att * y2 + (1.0f - a_att) * s1 : s1;
+                y1 = s1;
+                grmax = y2 > grmax ? y2 : grmax;
+                r[i] = -y2;
+            }
+            if (i < frames && r[i] != 0.0f && !(r[i] >= 1e-12f)) { /* tiny or NaN */
+                float g = smooth(r[i], &y1, &y2, a_att, a_rel);
+                grmax = g > grmax ? g : grmax;
+                r[i] = -g;
+                i++;
+            }
         }
         mdi_dyn_amp_block(r, r, frames);
         for (unsigned c = 0; c < p->ch; c++) {
@@ -350,10 +397,7 @@ static void comp_process(md_node *n, const float *const *in, float *const *out, 
     const float *mk = p->mk, *mx = p->mx;
     if (p->mode == CH_ALL) {
         for (unsigned c = 0; c < p->ch; c++) {
-            const float *g = p->gain + (split ? (size_t)c * frames : 0);
-            float *y = out[c];
-            for (unsigned i = 0; i < frames; i++)
-                y[i] *= 1.0f + mx[i] * (g[i] * mk[i] - 1.0f);
+            apply_gain(out[c], p->gain + (split ? (size_t)c * frames : 0), mk, mx, frames);
         }
     } else {
         /* M/S: scale only the chosen component */

@@ -96,20 +96,37 @@ void mdi_dyn_delay_reset(dyn_delay *d)
     d->pos = 0;
 }
 
+/* copies n values from src into ring at pos (wrapping at size) */
+static void ring_put(float *ring, unsigned size, unsigned pos, const float *src, unsigned n)
+{
+    unsigned a = size - pos < n ? size - pos : n;
+    memcpy(ring + pos, src, sizeof(float) * a);
+    memcpy(ring, src + a, sizeof(float) * (n - a));
+}
+
+static void ring_get(const float *ring, unsigned size, unsigned pos, float *dst, unsigned n)
+{
+    unsigned a = size - pos < n ? size - pos : n;
+    memcpy(dst, ring + pos, sizeof(float) * a);
+    memcpy(dst + a, ring, sizeof(float) * (n - a));
+}
+
 void mdi_dyn_delay_run(dyn_delay *d, unsigned c, const float *x, float *y, unsigned frames)
 {
+    if (d->delay == 0) { /* what is written is read back at once */
+        if (y != x)
+            memmove(y, x, sizeof(float) * frames);
+        return;
+    }
+    /* all of x goes in first, so y may alias x; the write span [pos + delay,
+     * pos + delay + frames) never reaches the unread start of the read span
+     * [pos, pos + frames) because size > delay + frames */
     float *ring = d->mem + (size_t)c * d->size;
-    unsigned r = d->pos, w = d->pos + d->delay;
+    unsigned w = d->pos + d->delay;
     if (w >= d->size)
         w -= d->size;
-    for (unsigned i = 0; i < frames; i++) {
-        ring[w] = x[i]; /* write first: delay 0 and y aliasing x both work */
-        y[i] = ring[r];
-        if (++w == d->size)
-            w = 0;
-        if (++r == d->size)
-            r = 0;
-    }
+    ring_put(ring, d->size, w, x, frames);
+    ring_get(ring, d->size, d->pos, y, frames);
 }
 
 void mdi_dyn_delay_advance(dyn_delay *d, unsigned frames)
@@ -117,40 +134,17 @@ void mdi_dyn_delay_advance(dyn_delay *d, unsigned frames)
     d->pos = (unsigned)(((uint64_t)d->pos + frames) % d->size);
 }
 
-typedef uint32_t u32_alias __attribute__((may_alias));
-typedef float f32_alias __attribute__((may_alias));
-
+DYN_CLONES
 void mdi_dyn_db_block(float *dst, const float *src, unsigned frames, float scale_db)
 {
-    /* the same arithmetic as dyn_log2, with selects instead of branches */
     const float to_db = scale_db * 0.301029996f; /* scale log10(2) */
-    for (unsigned i = 0; i < frames; i++) {
-        float x = src[i];
-        x = x >= 1.17549435e-38f ? x : 1.17549435e-38f;
-        uint32_t u = *(const u32_alias *)&x;
-        int e = (int)(u >> 23) - 127;
-        uint32_t mu = (u & 0x007fffffu) | 0x3f800000u;
-        float m = *(const f32_alias *)&mu;
-        int big = m > 1.41421356f;
-        m = big ? m * 0.5f : m;
-        e += big;
-        float s = (m - 1.0f) / (m + 1.0f), s2 = s * s;
-        float ln = 2.0f * s * (1.0f + s2 * (1.0f / 3 + s2 * (1.0f / 5 + s2 * (1.0f / 7))));
-        dst[i] = ((float)e + ln * 1.44269504f) * to_db;
-    }
+    for (unsigned i = 0; i < frames; i++)
+        dst[i] = dyn_db_lane(src[i], to_db);
 }
 
+DYN_CLONES
 void mdi_dyn_amp_block(float *dst, const float *src_db, unsigned frames)
 {
-    for (unsigned i = 0; i < frames; i++) {
-        float y = src_db[i] * (1.0f / DYN_DB_PER_LOG2);
-        y = y < -126.0f ? -126.0f : y;
-        y = y > 126.0f ? 126.0f : y;
-        int ii = (int)(y + 127.5f) - 127;
-        float f = (y - (float)ii) * 0.693147181f;
-        float p = 1.0f + f * (1.0f + f * (0.5f + f * (1.0f / 6 + f * (1.0f / 24 +
-                                                         f * (1.0f / 120 + f * (1.0f / 720))))));
-        uint32_t eu = (uint32_t)(ii + 127) << 23;
-        dst[i] = p * *(const f32_alias *)&eu;
-    }
+    for (unsigned i = 0; i < frames; i++)
+        dst[i] = dyn_amp_lane(src_db[i]);
 }

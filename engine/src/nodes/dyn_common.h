@@ -70,6 +70,51 @@ static inline float dyn_exp2(float y)
 void mdi_dyn_db_block(float *dst, const float *src, unsigned frames, float scale_db);
 void mdi_dyn_amp_block(float *dst, const float *src_db, unsigned frames);
 
+/* The per-value arithmetic of those blocks, for loops that fuse it with
+ * other work: the same operations as dyn_log2 x to_db (to_db = scale_db x
+ * log10(2)) and dyn_db_to_amp, with selects instead of branches. */
+typedef uint32_t dyn_u32_alias __attribute__((may_alias));
+typedef float dyn_f32_alias __attribute__((may_alias));
+
+static inline float dyn_db_lane(float x, float to_db)
+{
+    x = x >= 1.17549435e-38f ? x : 1.17549435e-38f;
+    uint32_t u = *(const dyn_u32_alias *)&x;
+    int e = (int)(u >> 23) - 127;
+    uint32_t mu = (u & 0x007fffffu) | 0x3f800000u;
+    float m = *(const dyn_f32_alias *)&mu;
+    int big = m > 1.41421356f;
+    m *= big ? 0.5f : 1.0f; /* a select of the factor, not of two whole paths */
+    e += big;
+    float s = (m - 1.0f) / (m + 1.0f), s2 = s * s;
+    float ln = 2.0f * s * (1.0f + s2 * (1.0f / 3 + s2 * (1.0f / 5 + s2 * (1.0f / 7))));
+    return ((float)e + ln * 1.44269504f) * to_db;
+}
+
+/* 2^y, the arithmetic of dyn_exp2 without branches */
+static inline float dyn_exp2_lane(float y)
+{
+    y = y < -126.0f ? -126.0f : y;
+    y = y > 126.0f ? 126.0f : y;
+    int ii = (int)(y + 127.5f) - 127;
+    float f = (y - (float)ii) * 0.693147181f;
+    float p = 1.0f + f * (1.0f + f * (0.5f + f * (1.0f / 6 + f * (1.0f / 24 +
+                                                     f * (1.0f / 120 + f * (1.0f / 720))))));
+    uint32_t eu = (uint32_t)(ii + 127) << 23;
+    return p * *(const dyn_f32_alias *)&eu;
+}
+
+static inline float dyn_amp_lane(float db) { return dyn_exp2_lane(db * (1.0f / 6.02059991f)); }
+
+/* Function multiversioning for the vectorised loops (the engine builds for
+ * baseline x86-64; AVX2 where the CPU has it, same results either way: no
+ * FMA, the same operations per value). */
+#if defined(__GNUC__) && defined(__x86_64__) && !defined(__clang__)
+#define DYN_CLONES __attribute__((target_clones("avx2", "default")))
+#else
+#define DYN_CLONES
+#endif
+
 #define DYN_DB_PER_LOG2 6.02059991f /* 20 log10(2) */
 #define DYN_FLOOR_DB (-200.0f)
 
