@@ -48,6 +48,7 @@ enum { P_CEILING, P_RELEASE, P_LOOKAHEAD, P_TRUE_PEAK };
 #define HOLD_MS 10.0
 /* the gain aims 0.009 dB under the ceiling, so that the safety stage rarely acts */
 #define DET_MARGIN (1.0 - 1e-3)
+#define TP_METER_MARGIN_DB 0.1
 #define GUARD TP_HALF
 #define SAFETY TP_TAPS
 #define HIST (TP_TAPS - 1)
@@ -163,11 +164,16 @@ static void lim_release(md_node *n)
 static void lim_update(md_node *n)
 {
     lim_priv *p = md_node_priv(n);
-    p->ceil_lin = (float)pow(10.0, md_node_value(n, P_CEILING) / 20.0);
+    p->tp = md_node_value(n, P_TRUE_PEAK) != 0.0;
+    /* True-peak meters (libebur128, FFmpeg) interpolate 4x with shorter filters
+     * than ours and read dense, limited material up to ~0.1 dB above the true
+     * inter-sample peak: in true-peak mode the limiter works TP_METER_MARGIN_DB
+     * under the ceiling so that their readings stay at or under it. */
+    double ceil_db = md_node_value(n, P_CEILING) - (p->tp ? TP_METER_MARGIN_DB : 0.0);
+    p->ceil_lin = (float)pow(10.0, ceil_db / 20.0);
     p->ceil_det = (float)(p->ceil_lin * DET_MARGIN);
     p->a_rel = dyn_coef(md_node_value(n, P_RELEASE), md_node_out(n)->rate_hz);
     p->tail_l2 = (float)log2((double)p->a_rel);
-    p->tp = md_node_value(n, P_TRUE_PEAK) != 0.0;
 }
 
 static void lim_reset(md_node *n)
@@ -629,8 +635,10 @@ const md_node_vtable md_node_limiter = {
     .name = "limiter",
     .doc = "Lookahead brickwall limiter. With true_peak the output's inter-sample peaks "
            "(4x oversampled, ITU-R BS.1770-4) stay at or under the ceiling; a final safety "
-           "stage checks every output position. Material under the ceiling passes unchanged "
-           "apart from the latency.",
+           "stage checks every output position. In true-peak mode it limits 0.1 dB under the "
+           "ceiling, because the meters' own 4x interpolators (libebur128, FFmpeg) read dense "
+           "limited material up to ~0.1 dB high. Material under that passes unchanged apart "
+           "from the latency.",
     .params = lim_params,
     .priv_size = sizeof(lim_priv),
     .inputs = 1,
