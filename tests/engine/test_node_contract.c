@@ -95,6 +95,8 @@ static void configure(md_node *n)
         md_node_set_number(n, "range", 0, &e); /* a closed gate would swallow the impulse */
     if (strcmp(name, "resample") == 0)
         md_node_set_number(n, "rate", 48000, &e);
+    if (strcmp(name, "declick") == 0)
+        md_node_set_number(n, "sensitivity", 0, &e); /* a lone impulse is a click: keep it */
 }
 
 static int skip_type(const md_node_vtable *vt)

@@ -11,5 +11,8 @@
 #include "md_analyze.h"
 #include "md_automation.h"
 #include "md_eq.h"
+#include "md_restore.h"
+#include "md_dynamics.h"
+#include "md_tags.h"
 #define MD_VERSION "0.1.0"
 #endif

@@ -11,6 +11,7 @@
 #ifndef MD_NODE_H
 #define MD_NODE_H
 
+#include <stddef.h>
 #include <stdint.h>
 #include "md_error.h"
 #include "md_param.h"
