@@ -112,6 +112,8 @@ lua_State *md_host_new(void)
     lua_pop(L, 1);
     luaL_requiref(L, "mixdown.fs", luaopen_mixdown_fs, 0);
     lua_pop(L, 1);
+    luaL_requiref(L, "mixdown.sandbox", luaopen_mixdown_sandbox, 0);
+    lua_pop(L, 1);
     /* put the embedded searcher right after the preload searcher */
     lua_getglobal(L, "package");
     lua_getfield(L, -1, "searchers");

@@ -35,6 +35,8 @@ void md_host_report(lua_State *L, int status);
 int luaopen_mixdown_core(lua_State *L);
 /* mixdown.fs: stat, same_file, rename, remove (bind_fs.c). */
 int luaopen_mixdown_fs(lua_State *L);
+/* mixdown.sandbox: presets evaluated in a forked, limited child (sandbox.c). */
+int luaopen_mixdown_sandbox(lua_State *L);
 
 /* Progress bar on stderr when it is a terminal. */
 void md_host_progress(void *user, int64_t done, int64_t total);

@@ -2,55 +2,72 @@
 -- the delivered file reaches a loudness target under a ceiling, verified on
 -- the file as written (closed loop).
 --
+-- The preset (default `transparent`) is loaded and built in the sandbox once
+-- per run (presets.lua): its build records a chain, which is checked here and
+-- turned into real nodes. Its input is staged at the working level
+-- (recipe.LEVEL, -18 LUFS integrated; with --album one gain for every track)
+-- so that thresholds in a preset mean the same for every song.
+--
 -- How the target is reached: the chain before the gain stage is rendered once
--- (to a 32-bit float file beside the output, unless the preset is
--- transparent, when the input itself is that signal) and measured. The gain is
--- target - measured loudness; when the true peak then stays under the ceiling
--- the result is gain only (the limiter never acts). Otherwise the limiter
--- works, loudness falls short, and the gain is corrected by secant steps
--- until the output is within 0.05 LU. The delivered file is measured again
--- after dither, resampling and encoding (decoded for lossy formats); a true
--- peak over the ceiling lowers the limiter's ceiling by the overshoot and
--- renders again. A file that still misses is reported with figures (exit 1).
+-- (to a 32-bit float file beside the output, unless the chain is empty, when
+-- the input itself is that signal) and measured. The gain is target -
+-- measured loudness; when the true peak then stays under the ceiling the
+-- result is gain only (the limiter never acts). Otherwise the limiter works,
+-- loudness falls short, and the gain is corrected by secant steps until the
+-- output is within 0.05 LU. The delivered file is measured again after
+-- dither, resampling and encoding (decoded for lossy formats); a true peak
+-- over the ceiling lowers the limiter's ceiling by the overshoot and renders
+-- again. A file that still misses is reported with figures (exit 1).
+--
+-- --album: every track gets the same gain, so their loudness differences
+-- stay as they are: the album's loudness (the duration-weighted energy mean
+-- of the tracks' integrated loudness) is brought to the target by the same
+-- secant steps, rendering every track at each step.
 local md = require "mixdown"
 local fs = require "mixdown.fs"
 local platforms = require "mixdown.platforms"
+local presets = require "mixdown.presets"
+local recipe = require "mixdown.recipe"
 
 local M = {}
 
 M.help = [[
 Usage: mixdown master IN... -o OUT|DIR [options]
 
-Masters each input to a loudness target under a true-peak ceiling and checks
-the delivered file. Without --preset the chain is `transparent`: gain and a
-true-peak limiter, nothing else.
+Masters each input with a preset's chain, then brings it to a loudness target
+under a true-peak ceiling and checks the delivered file.
 
 Options:
   -o FILE|DIR          output file (one input) or directory (DIR/<name>.<ext>)
+  --preset NAME|FILE   mastering preset (default: transparent, gain and a
+                       true-peak limiter only); `mixdown presets` lists them
+  --set KEY=VALUE      a preset parameter (repeatable), e.g. --set intensity=0.7
   --platform NAME[,..] delivery target(s): ]] .. table.concat(platforms.names, ", ") .. [[
 
                        several platforms write <stem>.<platform>.<ext> each
-  --target LUFS        integrated loudness target (overrides the platform's)
-  --ceiling DBTP       true-peak ceiling (overrides the platform's)
-  --preset NAME|FILE   mastering chain (default: transparent)
-  --set KEY=VALUE      a preset parameter (repeatable)
+  --target LUFS        integrated loudness target
+  --ceiling DBTP       true-peak ceiling
+  --album              one gain for every input: their loudness differences are
+                       kept and the album as a whole reaches the target
   --bits 16|24|32|32f  output word length (default 24; 16 and 24 are dithered)
   --rate HZ            output sample rate (resampled)
   --format EXT         output format when -o is a directory (default: the input's)
   -j N                 master N files at once (several inputs)
-  --dry-run            show the plan and the targets, render nothing
+  --dry-run            show the plan (chain, parameters, targets), render nothing
   --quiet              no per-file summary
 
-Precedence: --target/--ceiling, then --platform, then the preset's own target,
-then spotify (-14 LUFS, -1 dBTP).
+Targets: --target/--ceiling, then --platform, then the preset's own target and
+ceiling, then spotify (-14 LUFS, -1 dBTP).
 
 Examples:
-  mixdown master song.wav -o song.master.wav
-  mixdown master song.wav -o out/ --platform spotify,apple,ebu-r128
-  mixdown master a.wav b.wav -o masters/ --target -16 --ceiling -1.5 --bits 16
+  mixdown master song.wav -o song.master.wav --preset pop
+  mixdown master song.wav -o out/ --preset rock --set intensity=0.8 --platform spotify,apple
+  mixdown master a.wav b.wav c.wav -o album/ --album --preset jazz
+  mixdown master a.wav b.wav -o masters/ --target -16 --ceiling -1.5 --bits 16 -j 2
 
-Exit codes: 0 delivered on target, 1 bad usage/input or a delivered file that
-misses its target or ceiling (the figures are printed), 2 internal, 130 Ctrl-C.
+Exit codes: 0 delivered on target, 1 bad usage/input/preset or a delivered
+file that misses its target or ceiling (the figures are printed), 2 internal,
+130 Ctrl-C.
 ]]
 
 local function fail(msg) error(msg, 0) end
@@ -86,6 +103,7 @@ local function parse(args)
     elseif a == "--ceiling" then o.ceiling = number(a)
     elseif a == "--preset" then o.preset = value(a)
     elseif a == "--set" then o.sets[#o.sets + 1] = value(a)
+    elseif a == "--album" then o.album = true; i = i + 1
     elseif a == "--bits" then
       local b = value(a)
       if b == "32f" then o.bits = "32f"
@@ -93,7 +111,10 @@ local function parse(args)
       else fail("master: --bits must be 16, 24, 32 or 32f, got '" .. b .. "'") end
     elseif a == "--rate" then o.rate = number(a)
     elseif a == "--format" then o.format = value(a)
-    elseif a == "-j" or a == "--jobs" then o.jobs = math.tointeger(number(a)) or 1
+    elseif a == "-j" or a == "--jobs" then
+      local n = number(a)
+      o.jobs = math.tointeger(n)
+      if not o.jobs or o.jobs < 1 then fail(string.format("master: -j must be a whole number >= 1, got %g", n)) end
     elseif a:match("^%-j%d+$") then o.jobs = tonumber(a:sub(3)); i = i + 1
     elseif a == "--dry-run" then o.dry_run = true; i = i + 1
     elseif a == "--quiet" then o.quiet = true; i = i + 1
@@ -106,7 +127,7 @@ local function parse(args)
 end
 
 -- the delivery targets, by the DESIGN precedence
-local function targets(o, preset)
+local function targets(o, preset, plan)
   local list = {}
   if o.platforms then
     for name in o.platforms:gmatch("[^,]+") do
@@ -118,9 +139,16 @@ local function targets(o, preset)
       list[#list + 1] = {name = name, target = p.target, ceiling = p.ceiling, spec = p}
     end
   else
-    local p = platforms.table[platforms.default]
-    list[1] = {name = nil, target = preset.target or p.target, ceiling = preset.ceiling or p.ceiling,
-               spec = (preset.target or preset.ceiling) and {} or p}
+    local pname = preset.platform or platforms.default
+    local p = platforms.table[pname]
+    if not p then
+      fail(string.format("%s: preset '%s': unknown platform '%s' (known: %s)", preset.file, preset.name,
+                         pname, table.concat(platforms.names, ", ")))
+    end
+    local t = {name = nil, target = p.target, ceiling = p.ceiling, spec = p}
+    if plan.target then t.target = plan.target; t.spec = {} end
+    if plan.ceiling then t.ceiling = plan.ceiling end
+    list[1] = t
   end
   for _, t in ipairs(list) do
     if o.target then t.target = o.target; t.spec = {} end
@@ -189,55 +217,86 @@ local function write_opts(o, path)
 end
 
 -- one pass: source -> gain -> limiter -> file, measuring the loudness on the way
-local function render_pass(src, gain_db, ceiling, path, wopts, measure_rms)
+local function render_pass(src, gain_db, ceiling, path, wopts)
   local g = md.graph()
   local x = g:file(src):gain{db = gain_db}:limiter{ceiling = ceiling, true_peak = true}
   local m = x:meter{true_peak = false}
   x:write(path, wopts)
   g:run()
-  local r = m:result()
-  return measure_rms and r.rms_dbfs or r.integrated_lufs
+  return m:result()
 end
 
-local function temp_name(path)
+local function temp_name(path, what)
   local dir, stem, ext = split_path(path)
-  return string.format("%s/.%s.%d.part.%s", dir, stem, fs.pid(), ext or "wav")
+  return string.format("%s/.%s.%d.%s.%s", dir, stem, fs.pid(), what, what == "chain" and "wav" or (ext or "wav"))
 end
 
--- Reaches one target; returns a summary table or raises.
+local function level_of(r, rms_mode)
+  if rms_mode then return r.rms_dbfs end
+  return r.integrated_lufs
+end
+
+local function clamp(v, lo, hi) return math.max(lo, math.min(hi, v)) end
+
+-- Secant steps on one gain for a set of tracks: measure(gain) renders them and
+-- returns the level to bring to the target. Returns the gain and the passes.
+local function converge(measure, gain, target)
+  local passes, g0, l0 = 0, nil, nil
+  for _ = 1, 8 do
+    gain = math.min(gain, 48)
+    passes = passes + 1
+    local got = measure(gain)
+    if got == nil then fail("the output is silent") end
+    local miss = target - got
+    if math.abs(miss) <= 0.05 then break end
+    local slope = 1
+    if g0 and gain ~= g0 and got ~= l0 then slope = (got - l0) / (gain - g0) end
+    -- the limiter swallows more gain than it gives: the target is out of reach
+    if slope < 0.05 then break end
+    if gain >= 48 and g0 and g0 >= 48 then break end
+    g0, l0 = gain, got
+    gain = gain + miss / slope
+  end
+  return gain, passes
+end
+
+-- figures that miss the delivery spec, as text
+local function misses_of(result, t)
+  local rms_mode = t.spec and t.spec.measure == "rms"
+  local level = level_of(result, rms_mode)
+  local peak = rms_mode and result.sample_peak_dbfs or result.true_peak_dbtp
+  local misses = {}
+  if level == nil or math.abs(level - t.target) > 0.1 + 1e-9 then
+    if not (rms_mode and level and level >= t.spec.rms_min and level <= t.spec.rms_max) then
+      misses[#misses + 1] = string.format("%s %s (target %g ±0.1)", rms_mode and "RMS" or "loudness",
+                                          fmt(level, rms_mode and "dBFS" or "LUFS"), t.target)
+    end
+  end
+  if peak ~= nil and peak > t.ceiling + 1e-9 then
+    misses[#misses + 1] = string.format("%s %s over the ceiling %g", rms_mode and "sample peak" or "true peak",
+                                        fmt(peak, rms_mode and "dBFS" or "dBTP"), t.ceiling)
+  end
+  return misses
+end
+
+-- Reaches one target for one source; returns a summary table or raises.
 local function deliver(o, src, before, t, path)
   local rms_mode = t.spec and t.spec.measure == "rms"
-  local level0 = rms_mode and before.rms_dbfs or before.integrated_lufs
+  local level0 = level_of(before, rms_mode)
   if level0 == nil then
     fail(string.format("%s: the input is silent: no loudness to bring to %g %s", path,
                        t.target, rms_mode and "dBFS RMS" or "LUFS"))
   end
-  local tmp = temp_name(path)
+  local tmp = temp_name(path, "part")
   local wopts = write_opts(o, path)
-  local gain = t.target - level0
-  local limit = t.ceiling
-  local passes, got, result = 0, nil, nil
+  local gain, limit, passes, result = t.target - level0, t.ceiling, 0, nil
   local ok, err = pcall(function()
-    for attempt = 1, 4 do
-      -- secant iteration on the gain; the limiter makes loudness(gain) concave
-      local g0, l0
-      for _ = 1, 8 do
-        if gain > 48 then gain = 48 end
-        passes = passes + 1
-        got = render_pass(src, gain, limit, tmp, wopts, rms_mode)
-        if got == nil then fail(path .. ": the output is silent") end
-        local miss = t.target - got
-        if math.abs(miss) <= 0.05 then break end
-        local slope = 1
-        if g0 and gain ~= g0 and got ~= l0 then slope = (got - l0) / (gain - g0) end
-        if slope < 0.05 then
-          -- the limiter swallows more gain than it gives: the target is out of reach
-          break
-        end
-        g0, l0 = gain, got
-        gain = gain + miss / slope
-        if gain >= 48 and g0 >= 48 then break end
-      end
+    for _ = 1, 4 do
+      local n
+      gain, n = converge(function(gdb)
+        return level_of(render_pass(src, gdb, limit, tmp, wopts), rms_mode)
+      end, gain, t.target)
+      passes = passes + n
       result = analyze(tmp, true)
       local tp = result.true_peak_dbtp
       if tp == nil or tp <= t.ceiling then break end
@@ -250,30 +309,25 @@ local function deliver(o, src, before, t, path)
     fs.remove(tmp)
     error(err, 0)
   end
-  local level = rms_mode and result.rms_dbfs or result.integrated_lufs
-  local peak = rms_mode and result.sample_peak_dbfs or result.true_peak_dbtp
-  local misses = {}
-  if level == nil or math.abs(level - t.target) > 0.1 + 1e-9 then
-    if rms_mode and level and level >= t.spec.rms_min and level <= t.spec.rms_max then
-      -- ACX accepts a range of RMS levels
-    else
-      misses[#misses + 1] = string.format("%s %s (target %g ±0.1)", rms_mode and "RMS" or "loudness",
-                                          fmt(level, rms_mode and "dBFS" or "LUFS"), t.target)
-    end
-  end
-  if peak ~= nil and peak > t.ceiling + 1e-9 then
-    misses[#misses + 1] = string.format("%s %s over the ceiling %g", rms_mode and "sample peak" or "true peak",
-                                        fmt(peak, rms_mode and "dBFS" or "dBTP"), t.ceiling)
-  end
   local okr, rerr = fs.rename(tmp, path)
   if not okr then fs.remove(tmp); fail(rerr) end
-  return {path = path, result = result, passes = passes, gain = gain, misses = misses, rms = rms_mode}
+  return {path = path, result = result, passes = passes, gain = gain, misses = misses_of(result, t), rms = rms_mode}
 end
 
-local function master_one(o, input, tlist, several)
-  local info, perr = md.probe(input)
-  if not info then fail(perr) end
-  local paths = outputs_for(o, input, tlist, several)
+-- the chain of the preset, rendered once to a float file: returns the
+-- source of the loudness passes and its measurements
+local function render_chain(input, plan, preset, pregain, chain_path)
+  local g = md.graph()
+  local x = g:file(input)
+  if pregain ~= 0 then x = x:gain{db = clamp(pregain, -100, 24)} end
+  local y = presets.build(plan, x, preset)
+  local m = y:meter{true_peak = true}
+  y:write(chain_path, {bits = "32f"})
+  g:run()
+  return m:result()
+end
+
+local function check_paths(input, paths)
   for i, p in ipairs(paths) do
     if fs.same_file(p, input) then
       fail(string.format("%s: the output is the input file; choose another name (the input is never overwritten)", p))
@@ -286,86 +340,290 @@ local function master_one(o, input, tlist, several)
       fail(string.format("%s: cannot write: directory %s does not exist", p, dir))
     end
   end
-  if o.dry_run then
-    io.write(string.format("%s (%d ch, %g Hz)\n  chain: file -> gain -> limiter{true_peak} -> write\n",
-                           input, info.channels, info.rate))
+end
+
+local function summary(o, input, before, r, preset)
+  if o.quiet then return end
+  local a = r.result
+  io.write(string.format("%s -> %s: %s, %s -> %s, %s%s%s\n", input, r.path,
+    fmt(before.integrated_lufs, "LUFS"), fmt(before.true_peak_dbtp, "dBTP"),
+    fmt(a.integrated_lufs, "LUFS"), fmt(a.true_peak_dbtp, "dBTP"),
+    r.rms and string.format(" (RMS %s, peak %s)", fmt(a.rms_dbfs, "dBFS"), fmt(a.sample_peak_dbfs, "dBFS")) or "",
+    preset.name ~= "transparent" and (" [" .. preset.name .. "]") or ""))
+end
+
+local function report_misses(r)
+  if #r.misses > 0 then
+    io.stderr:write(string.format("mixdown: %s: misses its delivery spec: %s\n", r.path,
+                                  table.concat(r.misses, "; ")))
+    return 1
+  end
+  return 0
+end
+
+-- --- dry run ---------------------------------------------------------------------
+
+local function value_text(v)
+  if type(v) == "string" then return string.format("%q", v) end
+  if type(v) == "number" then return string.format("%g", v) end
+  if type(v) ~= "table" then return tostring(v) end
+  if v.__node then return "#" .. v.__node end
+  local parts, n = {}, #v
+  for i = 1, n do parts[#parts + 1] = value_text(v[i]) end
+  local keys = {}
+  for k in pairs(v) do if not (math.type(k) == "integer" and k >= 1 and k <= n) then keys[#keys + 1] = k end end
+  table.sort(keys, function(a, b) return tostring(a) < tostring(b) end)
+  for _, k in ipairs(keys) do parts[#parts + 1] = tostring(k) .. " = " .. value_text(v[k]) end
+  return "{" .. table.concat(parts, ", ") .. "}"
+end
+
+local function plan_lines(plan)
+  local w = {}
+  for i = 2, #plan.records do
+    local r = plan.records[i]
+    local text
+    if r.type == "mix" then
+      local parts = {}
+      for _, it in ipairs(r.inputs) do
+        parts[#parts + 1] = "#" .. it[1] .. (it[2] ~= 0 and string.format(" %+g dB", it[2]) or "")
+      end
+      text = "mix{" .. table.concat(parts, ", ") .. "}"
+    else
+      text = r.type .. value_text(r.params)
+      if r.input ~= i - 1 then text = text .. "  <- #" .. r.input end
+    end
+    w[#w + 1] = string.format("    #%-3d %s%s", i, text, r.where and ("   -- " .. r.where) or "")
+  end
+  if plan.output ~= #plan.records then w[#w + 1] = "    (the chain ends at #" .. plan.output .. ")" end
+  return w
+end
+
+local function dry_run(o, preset, plan_for, tlist)
+  local w = {}
+  local vals = {}
+  local values = plan_for({channels = 2, rate = 44100}).values
+  for _, n in ipairs(preset.names) do vals[#vals + 1] = n .. " = " .. value_text(values[n]) end
+  w[#w + 1] = string.format("preset %s (%s)%s", preset.name, preset.file,
+                            #vals > 0 and (": " .. table.concat(vals, ", ")) or "")
+  for _, input in ipairs(o.inputs) do
+    local info, perr = md.probe(input)
+    if not info then fail(perr) end
+    local paths = outputs_for(o, input, tlist, #o.inputs > 1)
+    check_paths(input, paths)
+    w[#w + 1] = string.format("%s (%d ch, %g Hz)", input, info.channels, info.rate)
+    local plan = plan_for(info)
+    w[#w + 1] = "  #1   file" .. (presets.is_identity(plan) and "" or string.format(
+      " -> gain to the working level (%g LUFS%s)", recipe.LEVEL, o.album and ", one gain for the album" or ""))
+    for _, l in ipairs(plan_lines(plan)) do w[#w + 1] = l end
+    w[#w + 1] = "  then gain (set by measuring) -> limiter{true_peak = true} -> write"
     for i, t in ipairs(tlist) do
-      io.write(string.format("  -> %s: %g %s, ceiling %g dBTP\n", paths[i], t.target,
-                             (t.spec and t.spec.measure == "rms") and "dBFS RMS" or "LUFS", t.ceiling))
+      local rms = t.spec and t.spec.measure == "rms"
+      local wo = write_opts(o, paths[i])
+      w[#w + 1] = string.format("  -> %s: %g %s, ceiling %g %s, %s bits%s%s", paths[i], t.target,
+                                rms and "dBFS RMS" or "LUFS", t.ceiling, rms and "dBFS sample peak" or "dBTP",
+                                tostring(wo.bits or "codec"), wo.rate and string.format(", %g Hz", wo.rate) or "",
+                                o.album and " (album gain)" or "")
     end
-    return 0
   end
+  io.write(table.concat(w, "\n"), "\n")
+  return 0
+end
+
+-- --- one file ----------------------------------------------------------------------
+
+local function master_one(o, input, tlist, several, preset, plan_for)
+  local info, perr = md.probe(input)
+  if not info then fail(perr) end
+  local plan = plan_for(info)
+  local paths = outputs_for(o, input, tlist, several)
+  check_paths(input, paths)
   local before = analyze(input, true)
-  local code = 0
-  for i, t in ipairs(tlist) do
-    local r = deliver(o, input, before, t, paths[i])
-    local a = r.result
-    if not o.quiet then
-      io.write(string.format("%s -> %s: %s, %s -> %s, %s%s\n", input, r.path,
-        fmt(before.integrated_lufs, "LUFS"), fmt(before.true_peak_dbtp, "dBTP"),
-        fmt(a.integrated_lufs, "LUFS"), fmt(a.true_peak_dbtp, "dBTP"),
-        r.rms and string.format(" (RMS %s, peak %s)", fmt(a.rms_dbfs, "dBFS"), fmt(a.sample_peak_dbfs, "dBFS")) or ""))
+  local src, chain_meas, chain_path = input, before, nil
+  local ok, err = pcall(function()
+    if not presets.is_identity(plan) then
+      chain_path = temp_name(paths[1], "chain")
+      local pregain = before.integrated_lufs and (recipe.LEVEL - before.integrated_lufs) or 0
+      chain_meas = render_chain(input, plan, preset, pregain, chain_path)
+      src = chain_path
     end
-    if #r.misses > 0 then
-      io.stderr:write(string.format("mixdown: %s: misses its delivery spec: %s\n", r.path,
-                                    table.concat(r.misses, "; ")))
-      code = 1
+    local code = 0
+    for i, t in ipairs(tlist) do
+      local r = deliver(o, src, chain_meas, t, paths[i])
+      summary(o, input, before, r, preset)
+      code = math.max(code, report_misses(r))
+    end
+    return code
+  end)
+  if chain_path then fs.remove(chain_path) end
+  if not ok then error(err, 0) end
+  return err
+end
+
+-- --- album -------------------------------------------------------------------------
+
+-- duration-weighted energy mean of the tracks' levels (silent tracks left out)
+local function album_level(results, rms_mode)
+  local e, d = 0, 0
+  for _, r in ipairs(results) do
+    local l = level_of(r, rms_mode)
+    if l ~= nil then
+      local dur = r.duration_s or 1
+      e = e + dur * 10 ^ (l / 10)
+      d = d + dur
     end
   end
+  if d == 0 then return nil end
+  return 10 * math.log(e / d, 10)
+end
+
+local function master_album(o, tlist, preset, plan_for)
+  local tracks = {}
+  for _, input in ipairs(o.inputs) do
+    local info, perr = md.probe(input)
+    if not info then fail(perr) end
+    local paths = outputs_for(o, input, tlist, true)
+    check_paths(input, paths)
+    tracks[#tracks + 1] = {input = input, paths = paths, before = analyze(input, true), plan = plan_for(info)}
+  end
+  local befores = {}
+  for i, tr in ipairs(tracks) do befores[i] = tr.before end
+  local temps = {}
+  local function cleanup() for _, p in ipairs(temps) do fs.remove(p) end end
+  local ok, code = pcall(function()
+    -- one staging gain for every track: the chain sees their real differences
+    local lin = album_level(befores, false)
+    local pregain = lin and (recipe.LEVEL - lin) or 0
+    for _, tr in ipairs(tracks) do
+      tr.src, tr.meas = tr.input, tr.before
+      if not presets.is_identity(tr.plan) then
+        tr.src = temp_name(tr.paths[1], "chain")
+        temps[#temps + 1] = tr.src
+        tr.meas = render_chain(tr.input, tr.plan, preset, pregain, tr.src)
+      end
+    end
+    local code = 0
+    for ti, t in ipairs(tlist) do
+      local rms_mode = t.spec and t.spec.measure == "rms"
+      local meas = {}
+      for i, tr in ipairs(tracks) do meas[i] = tr.meas end
+      local l0 = album_level(meas, rms_mode)
+      if l0 == nil then fail("master: the album is silent: no loudness to bring to " .. t.target) end
+      local tmps = {}
+      for i, tr in ipairs(tracks) do
+        tmps[i] = temp_name(tr.paths[ti], "part")
+        temps[#temps + 1] = tmps[i]
+      end
+      local gain, limit, results = t.target - l0, t.ceiling, nil
+      for _ = 1, 4 do
+        gain = converge(function(gdb)
+          local outs = {}
+          for i, tr in ipairs(tracks) do
+            outs[i] = render_pass(tr.src, gdb, limit, tmps[i], write_opts(o, tr.paths[ti]))
+          end
+          return album_level(outs, rms_mode)
+        end, gain, t.target)
+        results = {}
+        local worst = -math.huge
+        for i in ipairs(tracks) do
+          results[i] = analyze(tmps[i], true)
+          worst = math.max(worst, results[i].true_peak_dbtp or -math.huge)
+        end
+        if worst <= t.ceiling then break end
+        limit = limit - (worst - t.ceiling) - 0.05
+        if limit < -40 then break end
+      end
+      local alevel = album_level(results, rms_mode)
+      for i, tr in ipairs(tracks) do
+        local okr, rerr = fs.rename(tmps[i], tr.paths[ti])
+        if not okr then fail(rerr) end
+        local r = {path = tr.paths[ti], result = results[i], rms = rms_mode}
+        -- the album, not each track, is held to the target; every track to the ceiling
+        local miss = misses_of(results[i], {target = level_of(results[i], rms_mode) or t.target,
+                                             ceiling = t.ceiling, spec = t.spec})
+        r.misses = miss
+        summary(o, tr.input, tr.before, r, preset)
+        code = math.max(code, report_misses(r))
+      end
+      local amiss = misses_of({integrated_lufs = alevel, rms_dbfs = alevel, true_peak_dbtp = -math.huge,
+                               sample_peak_dbfs = -math.huge}, t)
+      if not o.quiet then
+        io.write(string.format("album: %d tracks, %s%s, one gain of %+.2f dB\n", #tracks,
+                               fmt(alevel, rms_mode and "dBFS RMS" or "LUFS"),
+                               t.name and (" (" .. t.name .. ")") or "", gain))
+      end
+      if #amiss > 0 then
+        io.stderr:write("mixdown: album misses its delivery spec: " .. table.concat(amiss, "; ") .. "\n")
+        code = 1
+      end
+    end
+    return code
+  end)
+  cleanup()
+  if not ok then error(code, 0) end
   return code
 end
 
+-- --- main --------------------------------------------------------------------------
+
+-- this program, for the workers: /proc/PID/exe runs the same binary from a
+-- shell (/proc/self/exe there would be the shell)
 local function self_exe()
-  return "/proc/self/exe"
+  return "/proc/" .. fs.pid() .. "/exe"
 end
 
 local function shell_quote(s) return "'" .. s:gsub("'", "'\\''") .. "'" end
+
+local function run_jobs(o)
+  local exe = self_exe()
+  local rest = {}
+  for _, k in ipairs{"platform", "target", "ceiling", "bits", "rate", "format", "preset"} do
+    local v = o[k == "platform" and "platforms" or k]
+    if v ~= nil then rest[#rest + 1] = "--" .. k .. " " .. shell_quote(tostring(v)) end
+  end
+  for _, s in ipairs(o.sets) do rest[#rest + 1] = "--set " .. shell_quote(s) end
+  if o.quiet then rest[#rest + 1] = "--quiet" end
+  local code, running, idx = 0, {}, 1
+  local function reap(h)
+    local out = h:read("a")
+    io.write(out)
+    local _, _, st = h:close()
+    if st ~= 0 then code = math.max(code, st or 1) end
+  end
+  while idx <= #o.inputs or #running > 0 do
+    while idx <= #o.inputs and #running < o.jobs do
+      local dir = o.output:gsub("/+$", "") .. "/"
+      local cmd = string.format("%s master %s -o %s %s", shell_quote(exe), shell_quote(o.inputs[idx]),
+                                shell_quote(dir), table.concat(rest, " "))
+      running[#running + 1] = io.popen(cmd, "r")
+      idx = idx + 1
+    end
+    reap(table.remove(running, 1))
+  end
+  return code
+end
 
 function M.main(args)
   local o = parse(args)
   if o.help then io.write(M.help); return 0 end
   if #o.inputs == 0 then fail("master: no input file (usage: mixdown master IN... -o OUT)") end
   if not o.output then fail("master: no output: give -o FILE (one input) or -o DIR") end
-  local preset = {name = "transparent"}
-  if o.preset and o.preset ~= "transparent" then
-    fail("master: unknown preset '" .. o.preset .. "' (this build has: transparent)")
+  local preset = presets.load(o.preset or "transparent")
+  local values = preset:values(o.sets)
+  -- one recorded chain per kind of input (a preset may look at x:channels())
+  local plans = {}
+  local function plan_for(info)
+    local key = info.channels .. "/" .. info.rate
+    if not plans[key] then plans[key] = preset:plan(values, info) end
+    return plans[key]
   end
-  if #o.sets > 0 then
-    fail("master: --set " .. o.sets[1] .. ": the transparent preset has no parameters")
-  end
-  local tlist = targets(o, preset)
+  local tlist = targets(o, preset, plan_for({channels = 2, rate = 44100}))
+  if o.dry_run then return dry_run(o, preset, plan_for, tlist) end
+  if o.album then return master_album(o, tlist, preset, plan_for) end
   local several = #o.inputs > 1
-  if several and o.jobs > 1 and not o.dry_run then
-    -- one child process per file, at most N at a time
-    local exe = self_exe()
-    local rest = {}
-    for _, k in ipairs{"platform", "target", "ceiling", "bits", "rate", "format"} do
-      local v = o[k == "platform" and "platforms" or k]
-      if v ~= nil then rest[#rest + 1] = "--" .. k .. " " .. shell_quote(tostring(v)) end
-    end
-    if o.quiet then rest[#rest + 1] = "--quiet" end
-    local code, running, idx = 0, {}, 1
-    local function reap(h)
-      local out = h:read("a")
-      io.write(out)
-      local _, _, st = h:close()
-      if st ~= 0 then code = math.max(code, st or 1) end
-    end
-    while idx <= #o.inputs or #running > 0 do
-      while idx <= #o.inputs and #running < o.jobs do
-        local dir = o.output:gsub("/+$", "") .. "/"
-        local cmd = string.format("%s master %s -o %s %s", shell_quote(exe), shell_quote(o.inputs[idx]),
-                                  shell_quote(dir), table.concat(rest, " "))
-        running[#running + 1] = io.popen(cmd, "r")
-        idx = idx + 1
-      end
-      reap(table.remove(running, 1))
-    end
-    return code
-  end
+  if several and o.jobs > 1 then return run_jobs(o) end
   local code = 0
   for _, input in ipairs(o.inputs) do
-    local c = master_one(o, input, tlist, several)
+    local c = master_one(o, input, tlist, several, preset, plan_for)
     if c > code then code = c end
   end
   return code
