@@ -267,6 +267,10 @@ Test(compressor, mix_half_is_the_average_of_dry_and_wet)
     cr_expect(err <= 1e-6, "mix 0.5 differs from (dry + wet)/2 by %g", err);
     cr_expect(dry_err == 0.0, "mix 0 is not the delayed input (%g)", dry_err);
     cr_expect(diff > 0.05, "wet and dry should differ (%g)", diff);
+    dyn_audio_free(&in);
+    dyn_audio_free(&wet);
+    dyn_audio_free(&dry);
+    dyn_audio_free(&half);
 }
 
 static double ms_change(const char *channel, float sign)
