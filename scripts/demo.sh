@@ -15,7 +15,7 @@ echo "== rendering the demo song ($SECONDS_LEN s): $OUT/demo.wav"
 echo "== measurements of the mix"
 "$MD" analyze "$OUT/demo.wav"
 if "$MD" master --help >/dev/null 2>&1; then
-  echo "== mastering it for Spotify: $OUT/demo.master.wav"
-  "$MD" master "$OUT/demo.wav" -o "$OUT/demo.master.wav" --platform spotify
+  echo "== mastering it with the pop preset for Spotify: $OUT/demo.master.wav"
+  "$MD" master "$OUT/demo.wav" -o "$OUT/demo.master.wav" --preset pop --platform spotify
   "$MD" analyze "$OUT/demo.master.wav"
 fi
