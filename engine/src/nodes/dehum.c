@@ -32,6 +32,7 @@
  */
 #include "../internal.h"
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -156,6 +157,9 @@ static md_status dh_prepare(md_node *n, const md_stream *in, md_stream *out, md_
     p->amt = (float *)m;
     m += (mf + 1) * sizeof(float);
     if (p->autodetect) {
+        /* the pointer arrays need their own alignment after the floats (the 64
+         * spare bytes above cover the padding) */
+        m = (unsigned char *)(((uintptr_t)m + 15) & ~(uintptr_t)15);
         p->ring = (float **)m;
         p->dl = p->ring + ch;
         float *fl = (float *)(p->dl + ch);
