@@ -67,6 +67,19 @@ if "$MD" nodes limiter >/dev/null 2>&1 && "$MD" nodes compressor >/dev/null 2>&1
   done
 fi
 
+echo "== analysis (5 min) against a plain libsndfile + libebur128 program (I, LRA, true peak)"
+cc -O2 -o "$D/analyze_floor" "$ROOT/tests/bench/analyze_floor.c" $(pkg-config --cflags --libs sndfile libebur128) -lm
+paired analyze "$MD analyze --json $IN5" analyze-floor "$D/analyze_floor $IN5"
+
+echo "== loudness-targeted master (closed loop) against one pass of the same chain"
+printf 'local md = require "mixdown"\nlocal g = md.graph()\ng:file(arg[1]):gain{db = 4}:limiter{ceiling = -1, true_peak = true}:write(arg[2], {bits = 24})\ng:run{progress = false}\n' > "$D/one_pass.lua"
+paired master-spotify "$MD master $IN5 -o $D/md-spotify.wav --platform spotify --quiet" one-pass "$MD run $D/one_pass.lua $IN5 $D/one-pass.wav"
+
+echo "== master -j 2 against -j 1 on 4 files (60 s each)"
+mkdir -p "$D/j" "$D/j1" "$D/j2"
+for k in 1 2 3 4; do [ -f "$D/j/t$k.wav" ] || sox "$IN5" "$D/j/t$k.wav" trim $((k * 50)) 60; done
+paired master-j1 "$MD master $D/j/t1.wav $D/j/t2.wav $D/j/t3.wav $D/j/t4.wav -o $D/j1/ -j 1 --quiet" master-j2 "$MD master $D/j/t1.wav $D/j/t2.wav $D/j/t3.wav $D/j/t4.wav -o $D/j2/ -j 2 --quiet"
+
 echo "== memory against length (EQ chain)"
 IN1=$D/demo-1min.wav; IN60=$D/demo-60min.wav
 [ -f "$IN1" ] || sox "$IN5" "$IN1" trim 0 60
