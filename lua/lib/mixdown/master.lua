@@ -28,6 +28,10 @@ local fs = require "mixdown.fs"
 local platforms = require "mixdown.platforms"
 local presets = require "mixdown.presets"
 local recipe = require "mixdown.recipe"
+local report = require "mixdown.report"
+local manifest = require "mixdown.manifest"
+local meta = require "mixdown.metadata"
+local match = require "mixdown.match"
 
 local M = {}
 
@@ -52,9 +56,22 @@ Options:
   --bits 16|24|32|32f  output word length (default 24; 16 and 24 are dithered)
   --rate HZ            output sample rate (resampled)
   --format EXT         output format when -o is a directory (default: the input's)
-  -j N                 master N files at once (several inputs)
+  -j N                 master N files at once (several inputs; with --report or
+                       --manifest the files are mastered one after another)
   --dry-run            show the plan (chain, parameters, targets), render nothing
   --quiet              no per-file summary
+
+Delivery documents and metadata:
+  --report FILE.html   one page: before/after measurements and plots of every
+                       delivered file, gain reduction, chain and parameters
+  --manifest FILE.json what it takes to render again: command, preset hash,
+                       parameters, targets, chain, SHA-256 and figures of files
+  --tag KEY=VALUE      a tag of every output (repeatable; the input's own tags
+                       are carried over), e.g. --tag title="Song"
+  --isrc CODE          the recording's ISRC (CC-XXX-YY-NNNNN); WAV outputs also
+                       get a BWF bext chunk with the measured loudness
+
+]] .. match.help .. [[
 
 Targets: --target/--ceiling, then --platform, then the preset's own target and
 ceiling, then spotify (-14 LUFS, -1 dBTP).
@@ -64,6 +81,8 @@ Examples:
   mixdown master song.wav -o out/ --preset rock --set intensity=0.8 --platform spotify,apple
   mixdown master a.wav b.wav c.wav -o album/ --album --preset jazz
   mixdown master a.wav b.wav -o masters/ --target -16 --ceiling -1.5 --bits 16 -j 2
+  mixdown master song.wav -o out.wav --reference ref.wav --match tone=80,width=50
+  mixdown master song.wav -o out.wav --report out.html --manifest out.json --tag title=Song
 
 Exit codes: 0 delivered on target, 1 bad usage/input/preset or a delivered
 file that misses its target or ceiling (the figures are printed), 2 internal,
@@ -78,7 +97,7 @@ local function fmt(v, unit)
 end
 
 local function parse(args)
-  local o = {inputs = {}, sets = {}, platforms = nil, bits = 24, jobs = 1}
+  local o = {inputs = {}, sets = {}, platforms = nil, bits = 24, jobs = 1, tag_args = {}, match_args = {}}
   local i = 1
   local function value(name)
     local v = args[i + 1]
@@ -96,6 +115,7 @@ local function parse(args)
   end
   while i <= #args do
     local a = args[i]
+    local ni = match.parse_option(o, args, i)
     if a == "-h" or a == "--help" then o.help = true; i = i + 1
     elseif a == "-o" or a == "--output" then o.output = value(a)
     elseif a == "--platform" then o.platforms = value(a)
@@ -119,6 +139,17 @@ local function parse(args)
     elseif a == "--dry-run" then o.dry_run = true; i = i + 1
     elseif a == "--quiet" then o.quiet = true; i = i + 1
     elseif a == "--report" or a == "--manifest" then o[a:sub(3)] = value(a)
+    elseif a == "--tag" then
+      local raw = value(a)
+      local k, v = meta.parse_tag(raw)
+      o.tags = o.tags or {}
+      o.tags[k] = v
+      o.tag_args[#o.tag_args + 1] = raw
+    elseif a == "--isrc" then o.isrc = meta.parse_isrc(value(a))
+    elseif ni then
+      -- reference mastering (match.lua), kept as given for the workers of -j
+      for k = i, ni - 1 do o.match_args[#o.match_args + 1] = args[k] end
+      i = ni
     elseif a:sub(1, 1) == "-" and #a > 1 then
       fail("master: unknown option '" .. a .. "' (see mixdown master --help)")
     else o.inputs[#o.inputs + 1] = a; i = i + 1 end
@@ -153,6 +184,10 @@ local function targets(o, preset, plan)
   for _, t in ipairs(list) do
     if o.target then t.target = o.target; t.spec = {} end
     if o.ceiling then t.ceiling = o.ceiling end
+    -- a reference moves the loudness target (not an RMS spec's); the ceiling holds
+    if o.ref and not (t.spec and t.spec.measure == "rms") then
+      t.target = match.target(o.ref, t.target, match.master_loudness(o))
+    end
     if not (t.target >= -70 and t.target <= 0) then
       fail(string.format("master: --target must be within -70..0 LUFS, got %g", t.target))
     end
@@ -208,27 +243,38 @@ local function analyze(path, true_peak)
   return m:result()
 end
 
-local function write_opts(o, path)
+-- input: the ORIGINAL input (its tags are carried over; src may be a temp file)
+local function write_opts(o, path, input)
   local w = {}
   if o.bits == "32f" then w.bits = "32f" else w.bits = o.bits end
   if lossy(path) then w.bits = nil end
   if o.rate then w.rate = o.rate end
-  return w
+  return meta.write_options(input, {tags = o.tags, isrc = o.isrc}, w)
 end
 
--- one pass: source -> gain -> limiter -> file, measuring the loudness on the way
-local function render_pass(src, gain_db, ceiling, path, wopts)
+-- the nodes whose gain reduction a report can plot
+local DYNAMICS = {compressor = true, limiter = true, gate = true, expander = true}
+
+-- one pass: source -> gain -> limiter -> file, measuring the loudness on the
+-- way; with gr (a table) the limiter's gain reduction goes to gr.series
+local function render_pass(src, gain_db, ceiling, path, wopts, gr)
   local g = md.graph()
-  local x = g:file(src):gain{db = gain_db}:limiter{ceiling = ceiling, true_peak = true}
-  local m = x:meter{true_peak = false}
-  x:write(path, wopts)
-  g:run()
+  local lim = g:file(src):gain{db = gain_db}:limiter{ceiling = ceiling, true_peak = true}
+  local m = lim:meter{true_peak = false}
+  lim:write(path, wopts)
+  if gr then
+    local rec = report.gr_recorder({lim})
+    g:run{every = rec.every, on_block = rec.on_block}
+    gr.series = rec.series
+  else
+    g:run()
+  end
   return m:result()
 end
 
 local function temp_name(path, what)
   local dir, stem, ext = split_path(path)
-  return string.format("%s/.%s.%d.%s.%s", dir, stem, fs.pid(), what, what == "chain" and "wav" or (ext or "wav"))
+  return string.format("%s/.%s.%d.%s.%s", dir, stem, fs.pid(), what, (what == "chain" or what == "match") and "wav" or (ext or "wav"))
 end
 
 local function level_of(r, rms_mode)
@@ -280,7 +326,9 @@ local function misses_of(result, t)
 end
 
 -- Reaches one target for one source; returns a summary table or raises.
-local function deliver(o, src, before, t, path)
+-- input: the original input (tags). With --report, r.after holds the plots
+-- measurement of the delivered file and r.gr the limiter's last pass.
+local function deliver(o, src, before, t, path, input)
   local rms_mode = t.spec and t.spec.measure == "rms"
   local level0 = level_of(before, rms_mode)
   if level0 == nil then
@@ -288,22 +336,41 @@ local function deliver(o, src, before, t, path)
                        t.target, rms_mode and "dBFS RMS" or "LUFS"))
   end
   local tmp = temp_name(path, "part")
-  local wopts = write_opts(o, path)
-  local gain, limit, passes, result = t.target - level0, t.ceiling, 0, nil
+  local wopts = write_opts(o, path, input)
+  local gain, limit, passes, result, after = t.target - level0, t.ceiling, 0, nil, nil
+  local gr = o.report and {} or nil
   local ok, err = pcall(function()
+    -- aim: the level the in-graph meter must read for the FILE to read the
+    -- target (they differ after lossy encoding, which moves loudness a little)
+    local aim = t.target
     for _ = 1, 4 do
       local n
       gain, n = converge(function(gdb)
-        return level_of(render_pass(src, gdb, limit, tmp, wopts), rms_mode)
-      end, gain, t.target)
+        return level_of(render_pass(src, gdb, limit, tmp, wopts, gr), rms_mode)
+      end, gain, aim)
       passes = passes + n
-      result = analyze(tmp, true)
+      if o.report then
+        after = report.measure(tmp)
+        result = after.result
+      else
+        result = analyze(tmp, true)
+      end
+      local again = false
       local tp = result.true_peak_dbtp
-      if tp == nil or tp <= t.ceiling then break end
-      -- encoding or dither pushed the peak over: lower the limiter and go again
-      limit = limit - (tp - t.ceiling) - 0.05
-      if limit < -40 then break end
+      if tp ~= nil and tp > t.ceiling then
+        -- encoding or dither pushed the peak over: lower the limiter and go again
+        limit = limit - (tp - t.ceiling) - 0.05
+        again = true
+      end
+      local got = level_of(result, rms_mode)
+      if got ~= nil and math.abs(got - t.target) > 0.05 then
+        aim = aim + (t.target - got)
+        again = true
+      end
+      if not again or limit < -40 then break end
     end
+    -- the BWF loudness fields (WAV) from the file as written
+    meta.finish(tmp, result)
   end)
   if not ok then
     fs.remove(tmp)
@@ -311,20 +378,63 @@ local function deliver(o, src, before, t, path)
   end
   local okr, rerr = fs.rename(tmp, path)
   if not okr then fs.remove(tmp); fail(rerr) end
-  return {path = path, result = result, passes = passes, gain = gain, misses = misses_of(result, t), rms = rms_mode}
+  if after then after.path, after.label, after.result.file = path, path, path end
+  return {path = path, result = result, passes = passes, gain = gain, misses = misses_of(result, t), rms = rms_mode,
+          after = after, gr = gr and gr.series, limit = limit}
 end
 
 -- the chain of the preset, rendered once to a float file: returns the
 -- source of the loudness passes and its measurements
-local function render_chain(input, plan, preset, pregain, chain_path)
+-- source of the loudness passes and its measurements. With gr (a table) the
+-- gain reduction of the chain's dynamics nodes goes to gr.series, when
+-- presets.build hands back its nodes (a second result).
+local function render_chain(input, plan, preset, pregain, chain_path, gr)
   local g = md.graph()
   local x = g:file(input)
   if pregain ~= 0 then x = x:gain{db = clamp(pregain, -100, 24)} end
-  local y = presets.build(plan, x, preset)
+  local y, nodes = presets.build(plan, x, preset)
   local m = y:meter{true_peak = true}
   y:write(chain_path, {bits = "32f"})
-  g:run()
+  local dyn = {}
+  if gr and type(nodes) == "table" then
+    for i = 2, #plan.records do
+      local n = nodes[i]
+      if n and plan.records[i].type and DYNAMICS[plan.records[i].type] then dyn[#dyn + 1] = n end
+    end
+  end
+  if #dyn > 0 then
+    local rec = report.gr_recorder(dyn)
+    g:run{every = rec.every, on_block = rec.on_block}
+    gr.series = rec.series
+  else
+    g:run()
+  end
   return m:result()
+end
+
+-- The reference match (--reference) of src, the signal before the gain
+-- stage: returns the source to use (a float temp file beside out_path, or
+-- src when the design changes nothing), its measurements (or nil: src's
+-- stand), and the design.
+local function render_match(o, src, out_path)
+  local d = match.design(match.measure_file(src), o.ref, match.master_opts(o))
+  -- the node gets no loudness gain (master's target moves instead): the
+  -- summary states the amount that moved the target
+  d.opts.loudness = match.master_loudness(o)
+  if d.identity then return src, nil, d, nil end
+  local path = temp_name(out_path, "match")
+  local ok, err = pcall(function()
+    local info, perr = md.probe(src)
+    if not info then fail(perr) end
+    local g = md.graph{rate = info.rate}
+    local y = g:file(src):match(d.params)
+    local m = y:meter{true_peak = true}
+    y:write(path, {bits = "32f"})
+    g:run()
+    return m:result()
+  end)
+  if not ok then fs.remove(path); error(err, 0) end
+  return path, err, d, path
 end
 
 local function check_paths(input, paths)
@@ -415,11 +525,16 @@ local function dry_run(o, preset, plan_for, tlist)
     w[#w + 1] = "  #1   file" .. (presets.is_identity(plan) and "" or string.format(
       " -> gain to the working level (%g LUFS%s)", recipe.LEVEL, o.album and ", one gain for the album" or ""))
     for _, l in ipairs(plan_lines(plan)) do w[#w + 1] = l end
+    if o.ref then
+      local m = match.master_opts(o)
+      w[#w + 1] = string.format("  then match toward the reference%s (tone %g%%, width %g%%, EQ +%g/-%g dB), designed by measuring",
+                                #o.references > 1 and "s" or "", m.tone * 100, m.width * 100, m.max_boost, m.max_cut)
+    end
     w[#w + 1] = "  then gain (set by measuring) -> limiter{true_peak = true} -> write"
     for i, t in ipairs(tlist) do
       local rms = t.spec and t.spec.measure == "rms"
-      local wo = write_opts(o, paths[i])
-      w[#w + 1] = string.format("  -> %s: %g %s, ceiling %g %s, %s bits%s%s", paths[i], t.target,
+      local wo = write_opts(o, paths[i], input)
+      w[#w + 1] = string.format("  -> %s: %.1f %s, ceiling %g %s, %s bits%s%s", paths[i], t.target,
                                 rms and "dBFS RMS" or "LUFS", t.ceiling, rms and "dBFS sample peak" or "dBTP",
                                 tostring(wo.bits or "codec"), wo.rate and string.format(", %g Hz", wo.rate) or "",
                                 o.album and " (album gain)" or "")
@@ -431,30 +546,82 @@ end
 
 -- --- one file ----------------------------------------------------------------------
 
-local function master_one(o, input, tlist, several, preset, plan_for)
+-- The chain of one delivery, as text (report and manifest).
+local function chain_text(plan, d, r)
+  local list = {"file"}
+  if not presets.is_identity(plan) then
+    list[#list + 1] = string.format("gain (to the working level, %g LUFS)", recipe.LEVEL)
+    for _, l in ipairs(plan_lines(plan)) do list[#list + 1] = (l:gsub("^%s+", "")) end
+  end
+  if d and not d.identity then
+    list[#list + 1] = string.format("match{reference EQ %d%%, width %d%%: side x%.2f}",
+                                    math.floor(d.opts.tone * 100 + 0.5), math.floor(d.opts.width * 100 + 0.5),
+                                    d.width_factor or 1)
+  end
+  list[#list + 1] = string.format("gain{db = %.2f}", r.gain or 0)
+  list[#list + 1] = string.format("limiter{ceiling = %.2f, true_peak = true}", r.limit or 0)
+  return list
+end
+
+-- Keeps what --report and --manifest say of one delivered file.
+local function record(ctx, o, input, bm, r, t, chain, d, chain_gr)
+  local out = {path = r.path, result = r.result, gain_db = r.gain, passes = r.passes, platform = t.name,
+               target = t.target, ceiling = t.ceiling}
+  if d then out.match = match.summary(d, t.target) end
+  ctx.outputs[#ctx.outputs + 1] = out
+  ctx.chain = ctx.chain or chain
+  if o.report then
+    local gr = {}
+    for _, s in ipairs(chain_gr and chain_gr.series or {}) do gr[#gr + 1] = s end
+    for _, s in ipairs(r.gr or {}) do gr[#gr + 1] = s end
+    local notes
+    if d then
+      notes = {}
+      for line in match.summary_text(d, t.target):gmatch("[^\n]+") do notes[#notes + 1] = line end
+    end
+    ctx.deliveries[#ctx.deliveries + 1] = {input = input, before = bm, output = r.path, after = r.after,
+      targets = {target = t.target, ceiling = t.ceiling, platform = t.name}, gr = gr, chain = chain,
+      notes = notes}
+  end
+end
+
+local function master_one(o, input, tlist, several, preset, plan_for, ctx)
   local info, perr = md.probe(input)
   if not info then fail(perr) end
   local plan = plan_for(info)
   local paths = outputs_for(o, input, tlist, several)
   check_paths(input, paths)
-  local before = analyze(input, true)
-  local src, chain_meas, chain_path = input, before, nil
+  local bm = o.report and report.measure(input) or nil
+  local before = bm and bm.result or analyze(input, true)
+  local src, chain_meas, temps = input, before, {}
   local ok, err = pcall(function()
+    local chain_gr = o.report and {} or nil
     if not presets.is_identity(plan) then
-      chain_path = temp_name(paths[1], "chain")
+      local chain_path = temp_name(paths[1], "chain")
+      temps[#temps + 1] = chain_path
       local pregain = before.integrated_lufs and (recipe.LEVEL - before.integrated_lufs) or 0
-      chain_meas = render_chain(input, plan, preset, pregain, chain_path)
+      chain_meas = render_chain(input, plan, preset, pregain, chain_path, chain_gr)
       src = chain_path
     end
+    local d
+    if o.ref then
+      local msrc, mmeas, design, mtemp = render_match(o, src, paths[1])
+      if mtemp then temps[#temps + 1] = mtemp end
+      src, d = msrc, design
+      if mmeas then chain_meas = mmeas end
+      if not o.quiet then io.write(match.summary_text(d, tlist[1].target), "\n") end
+    end
+    ctx.inputs[#ctx.inputs + 1] = {path = input, result = before}
     local code = 0
     for i, t in ipairs(tlist) do
-      local r = deliver(o, src, chain_meas, t, paths[i])
+      local r = deliver(o, src, chain_meas, t, paths[i], input)
       summary(o, input, before, r, preset)
       code = math.max(code, report_misses(r))
+      record(ctx, o, input, bm, r, t, chain_text(plan, d, r), d, chain_gr)
     end
     return code
   end)
-  if chain_path then fs.remove(chain_path) end
+  for _, p in ipairs(temps) do fs.remove(p) end
   if not ok then error(err, 0) end
   return err
 end
@@ -476,14 +643,16 @@ local function album_level(results, rms_mode)
   return 10 * math.log(e / d, 10)
 end
 
-local function master_album(o, tlist, preset, plan_for)
+local function master_album(o, tlist, preset, plan_for, ctx)
   local tracks = {}
   for _, input in ipairs(o.inputs) do
     local info, perr = md.probe(input)
     if not info then fail(perr) end
     local paths = outputs_for(o, input, tlist, true)
     check_paths(input, paths)
-    tracks[#tracks + 1] = {input = input, paths = paths, before = analyze(input, true), plan = plan_for(info)}
+    local bm = o.report and report.measure(input) or nil
+    tracks[#tracks + 1] = {input = input, paths = paths, bm = bm, before = bm and bm.result or analyze(input, true),
+                           plan = plan_for(info)}
   end
   local befores = {}
   for i, tr in ipairs(tracks) do befores[i] = tr.before end
@@ -495,11 +664,13 @@ local function master_album(o, tlist, preset, plan_for)
     local pregain = lin and (recipe.LEVEL - lin) or 0
     for _, tr in ipairs(tracks) do
       tr.src, tr.meas = tr.input, tr.before
+      tr.chain_gr = o.report and {} or nil
       if not presets.is_identity(tr.plan) then
         tr.src = temp_name(tr.paths[1], "chain")
         temps[#temps + 1] = tr.src
-        tr.meas = render_chain(tr.input, tr.plan, preset, pregain, tr.src)
+        tr.meas = render_chain(tr.input, tr.plan, preset, pregain, tr.src, tr.chain_gr)
       end
+      ctx.inputs[#ctx.inputs + 1] = {path = tr.input, result = tr.before}
     end
     local code = 0
     for ti, t in ipairs(tlist) do
@@ -513,30 +684,45 @@ local function master_album(o, tlist, preset, plan_for)
         tmps[i] = temp_name(tr.paths[ti], "part")
         temps[#temps + 1] = tmps[i]
       end
-      local gain, limit, results = t.target - l0, t.ceiling, nil
+      local gain, limit, results, passes = t.target - l0, t.ceiling, nil, 0
+      local grs, afters = {}, {}
+      for i in ipairs(tracks) do grs[i] = o.report and {} or nil end
       for _ = 1, 4 do
-        gain = converge(function(gdb)
+        local n
+        gain, n = converge(function(gdb)
           local outs = {}
           for i, tr in ipairs(tracks) do
-            outs[i] = render_pass(tr.src, gdb, limit, tmps[i], write_opts(o, tr.paths[ti]))
+            outs[i] = render_pass(tr.src, gdb, limit, tmps[i], write_opts(o, tr.paths[ti], tr.input), grs[i])
           end
           return album_level(outs, rms_mode)
         end, gain, t.target)
+        passes = passes + n
         results = {}
         local worst = -math.huge
         for i in ipairs(tracks) do
-          results[i] = analyze(tmps[i], true)
+          if o.report then
+            afters[i] = report.measure(tmps[i])
+            results[i] = afters[i].result
+          else
+            results[i] = analyze(tmps[i], true)
+          end
           worst = math.max(worst, results[i].true_peak_dbtp or -math.huge)
         end
         if worst <= t.ceiling then break end
         limit = limit - (worst - t.ceiling) - 0.05
         if limit < -40 then break end
       end
+      -- the BWF loudness fields (WAV) from the files as written
+      for i in ipairs(tracks) do meta.finish(tmps[i], results[i]) end
       local alevel = album_level(results, rms_mode)
       for i, tr in ipairs(tracks) do
         local okr, rerr = fs.rename(tmps[i], tr.paths[ti])
         if not okr then fail(rerr) end
-        local r = {path = tr.paths[ti], result = results[i], rms = rms_mode}
+        local after = afters[i]
+        if after then after.path, after.label, after.result.file = tr.paths[ti], tr.paths[ti], tr.paths[ti] end
+        local r = {path = tr.paths[ti], result = results[i], rms = rms_mode, gain = gain, passes = passes,
+                   limit = limit, after = after, gr = grs[i] and grs[i].series}
+        record(ctx, o, tr.input, tr.bm, r, t, chain_text(tr.plan, nil, r), nil, tr.chain_gr)
         -- the album, not each track, is held to the target; every track to the ceiling
         local miss = misses_of(results[i], {target = level_of(results[i], rms_mode) or t.target,
                                              ceiling = t.ceiling, spec = t.spec})
@@ -581,6 +767,9 @@ local function run_jobs(o)
     if v ~= nil then rest[#rest + 1] = "--" .. k .. " " .. shell_quote(tostring(v)) end
   end
   for _, s in ipairs(o.sets) do rest[#rest + 1] = "--set " .. shell_quote(s) end
+  for _, s in ipairs(o.tag_args) do rest[#rest + 1] = "--tag " .. shell_quote(s) end
+  if o.isrc then rest[#rest + 1] = "--isrc " .. shell_quote(o.isrc) end
+  for _, s in ipairs(o.match_args) do rest[#rest + 1] = shell_quote(s) end
   if o.quiet then rest[#rest + 1] = "--quiet" end
   local code, running, idx = 0, {}, 1
   local function reap(h)
@@ -602,6 +791,12 @@ local function run_jobs(o)
   return code
 end
 
+-- the text of the preset as given (a built-in's is inside the program)
+local function preset_source(ref)
+  local ok, f = pcall(presets.find, ref or "transparent")
+  return ok and f and f.source or nil
+end
+
 function M.main(args)
   local o = parse(args)
   if o.help then io.write(M.help); return 0 end
@@ -616,15 +811,47 @@ function M.main(args)
     if not plans[key] then plans[key] = preset:plan(values, info) end
     return plans[key]
   end
+  if o.references then
+    if o.album then
+      fail("master: --reference does not go with --album (one gain for the album, one match per track); master the tracks without --album")
+    end
+    o.ref = match.measure(o.references)
+  end
   local tlist = targets(o, preset, plan_for({channels = 2, rate = 44100}))
   if o.dry_run then return dry_run(o, preset, plan_for, tlist) end
-  if o.album then return master_album(o, tlist, preset, plan_for) end
-  local several = #o.inputs > 1
-  if several and o.jobs > 1 then return run_jobs(o) end
+  local ctx = {deliveries = {}, inputs = {}, outputs = {}}
   local code = 0
-  for _, input in ipairs(o.inputs) do
-    local c = master_one(o, input, tlist, several, preset, plan_for)
-    if c > code then code = c end
+  local several = #o.inputs > 1
+  if o.album then
+    code = master_album(o, tlist, preset, plan_for, ctx)
+  elseif several and o.jobs > 1 and not (o.report or o.manifest) then
+    -- (with --report/--manifest the files are mastered here, one after another:
+    -- one page and one manifest cover them all)
+    return run_jobs(o)
+  else
+    for _, input in ipairs(o.inputs) do
+      local c = master_one(o, input, tlist, several, preset, plan_for, ctx)
+      if c > code then code = c end
+    end
+  end
+  local first = ctx.outputs[1] and ctx.outputs[1].path or ""
+  local render = {bits = tostring(o.bits), rate = o.rate, format = first:match("%.([^./]+)$"),
+                  dither = "none"}
+  if (o.bits == 16 or o.bits == 24) and not lossy(first) then render.dither, render.seed = "tpdf", 1 end
+  if o.report and #ctx.deliveries > 0 then
+    report.write(o.report, {deliveries = ctx.deliveries, preset = preset.name, params = values, render = render})
+    if not o.quiet then io.write("report: ", o.report, "\n") end
+  end
+  if o.manifest then
+    local tl = manifest.array()
+    for i, t in ipairs(tlist) do tl[i] = {target = t.target, ceiling = t.ceiling, platform = t.name} end
+    manifest.write(o.manifest, {
+      command = {"master", table.unpack(args)},
+      recipe = {name = preset.name, path = preset.file, source = preset.source or preset_source(o.preset)},
+      params = values, targets = #tl == 1 and tl[1] or tl, render = render, chain = ctx.chain,
+      inputs = ctx.inputs, outputs = ctx.outputs,
+    })
+    if not o.quiet then io.write("manifest: ", o.manifest, "\n") end
   end
   return code
 end

@@ -210,7 +210,9 @@ function P.build(plan, x, spec)
     end
     real[i] = res
   end
-  return real[plan.output]
+  -- the nodes too (indexed like plan.records), so `master --report` can plot
+  -- the gain reduction of the preset's own dynamics
+  return real[plan.output], real
 end
 
 --- x -> the preset's chain for values (checked; a plan is accepted too).
