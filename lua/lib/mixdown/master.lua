@@ -24,6 +24,7 @@
 -- of the tracks' integrated loudness) is brought to the target by the same
 -- secant steps, rendering every track at each step.
 local md = require "mixdown"
+local optargs = require "mixdown.args"
 local fs = require "mixdown.fs"
 local platforms = require "mixdown.platforms"
 local presets = require "mixdown.presets"
@@ -100,17 +101,13 @@ local function parse(args)
   local o = {inputs = {}, sets = {}, platforms = nil, bits = 24, jobs = 1, tag_args = {}, match_args = {}}
   local i = 1
   local function value(name)
-    local v = args[i + 1]
-    if v == nil then fail("master: " .. name .. " needs a value (see mixdown master --help)") end
-    i = i + 2
+    local v
+    v, i = optargs.value("master", args, i, name)
     return v
   end
   local function number(name)
-    local v = value(name)
-    local n = tonumber(v)
-    if not n or n ~= n or n == math.huge or n == -math.huge then
-      fail(string.format("master: %s must be a number, got '%s'", name, v))
-    end
+    local n
+    n, i = optargs.number("master", args, i, name)
     return n
   end
   while i <= #args do

@@ -1,5 +1,6 @@
 -- `mixdown mix SESSION.lua -o OUT`: renders a session (mixdown.session).
 local md = require "mixdown"
+local optargs = require "mixdown.args"
 local session = require "mixdown.session"
 local fs = require "mixdown.fs"
 
@@ -52,17 +53,13 @@ local function parse(args)
   local o = {sets = {}, solo = {}, mute = {}, bits = 24}
   local i = 1
   local function value(name)
-    local v = args[i + 1]
-    if v == nil then fail("mix: " .. name .. " needs a value (see mixdown mix --help)") end
-    i = i + 2
+    local v
+    v, i = optargs.value("mix", args, i, name)
     return v
   end
   local function number(name)
-    local v = value(name)
-    local n = tonumber(v)
-    if not n or n ~= n or n == math.huge or n == -math.huge then
-      fail(string.format("mix: %s must be a number, got '%s'", name, v))
-    end
+    local n
+    n, i = optargs.number("mix", args, i, name)
     return n
   end
   while i <= #args do
