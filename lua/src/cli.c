@@ -66,9 +66,15 @@ int md_cli_main(int argc, char **argv)
     argv[argc] = NULL;
     md_host_signals();
 
-    if (argc >= 2 && strcmp(argv[1], "--version") == 0) {
-        printf("mixdown %s\n", MD_VERSION);
-        return MD_EXIT_OK;
+    /* --version anywhere (for `run`, only before the script: what follows the
+     * script is the script's own arguments) */
+    for (int i = 1; i < argc; i++) {
+        if (i >= 3 && strcmp(argv[1], "run") == 0)
+            break;
+        if (strcmp(argv[i], "--version") == 0) {
+            printf("mixdown %s\n", MD_VERSION);
+            return MD_EXIT_OK;
+        }
     }
     if (argc >= 2 && strcmp(argv[1], "analyze") == 0) /* --report: Lua (cmd_report.c) */
         return md_cmd_wants_report(argc - 1, argv + 1) ? md_cmd_analyze_report(argc - 1, argv + 1)

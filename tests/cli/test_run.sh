@@ -117,6 +117,9 @@ for v in run nodes master; do
   out=$("$MD" $v --help 2>&1) && echo "$out" | grep -q "Usage: mixdown $v" && ok "$v --help" || bad "$v --help: $out"
 done
 "$MD" --version | grep -qE '^mixdown [0-9]+\.[0-9]+' && ok "--version" || bad "--version"
+for v in master mix run analyze presets nodes; do
+  "$MD" $v --version | grep -qE '^mixdown [0-9]+\.[0-9]+' && ok "$v --version" || bad "$v --version"
+done
 "$MD" --help | grep -q "mixdown master" && ok "--help" || bad "--help"
 "$MD" nodes eq | grep -q "lowshelf" && ok "nodes eq lists band types" || bad "nodes eq"
 expect_fail "nodes unknown suggests" 1 "did you mean 'limiter'" "$MD" nodes limter
