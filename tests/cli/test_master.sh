@@ -66,4 +66,10 @@ sox -n -r 44100 -c 2 "$T/quiet.wav" synth 10 sine 1000 vol 0.001
 err=$("$MD" master "$T/quiet.wav" -o "$T/sil.wav" --target -14 2>&1 >/dev/null); code=$?
 if [ $code -eq 0 ]; then check "very quiet input reaches -14" "$T/sil.wav" -14 -1; else
   echo "$err" | grep -q "LUFS" && ok "unreachable target reported: $err" || bad "unreachable: $err"; fi
+# two inputs that would land on the same name: refused, nothing written
+mkdir -p "$T/a" "$T/b" "$T/out"
+cp "$T/demo.wav" "$T/a/x.wav"; cp "$T/demo.wav" "$T/b/x.wav"
+expect_fail "output name collision refused" 1 "would both be written to" "$MD" master "$T/a/x.wav" "$T/b/x.wav" -o "$T/out/" --quiet
+[ -z "$(ls -A "$T/out")" ] && ok "nothing written after a collision" || bad "files written after a collision"
+
 finish

@@ -819,6 +819,19 @@ function M.main(args)
   local ctx = {deliveries = {}, inputs = {}, outputs = {}}
   local code = 0
   local several = #o.inputs > 1
+  -- a name collision between outputs is refused, never overwritten silently
+  if several then
+    local seen = {}
+    for _, input in ipairs(o.inputs) do
+      for _, p in ipairs(outputs_for(o, input, tlist, several)) do
+        if seen[p] then
+          fail(string.format("master: %s and %s would both be written to %s; rename one or use separate runs",
+                             seen[p], input, p))
+        end
+        seen[p] = input
+      end
+    end
+  end
   if o.album then
     code = master_album(o, tlist, preset, plan_for, ctx)
   elseif several and o.jobs > 1 and not (o.report or o.manifest) then
