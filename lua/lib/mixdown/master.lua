@@ -253,13 +253,14 @@ end
 local DYNAMICS = {compressor = true, limiter = true, gate = true, expander = true}
 
 -- one pass: source -> gain -> limiter -> file, measuring the loudness on the
--- way; with gr (a table) the limiter's gain reduction goes to gr.series
+-- way; with gr (a table) the limiter's gain reduction goes to gr.series.
+-- Without path the pass only measures (no file written).
 local function render_pass(src, gain_db, ceiling, path, wopts, gr)
   local g = md.graph()
   local lim = g:file(src):gain{db = gain_db}:limiter{ceiling = ceiling, true_peak = true}
   local m = lim:meter{true_peak = false}
-  lim:write(path, wopts)
-  if gr then
+  if path then lim:write(path, wopts) end
+  if gr and path then
     local rec = report.gr_recorder({lim})
     g:run{every = rec.every, on_block = rec.on_block}
     gr.series = rec.series
@@ -283,12 +284,15 @@ local function clamp(v, lo, hi) return math.max(lo, math.min(hi, v)) end
 
 -- Secant steps on one gain for a set of tracks: measure(gain) renders them and
 -- returns the level to bring to the target. Returns the gain and the passes.
-local function converge(measure, gain, target)
+-- measure(gain, write): write tells whether this pass is expected to be the
+-- last (every pass but the first, and the first when first_write): a caller
+-- may then write its output in the same pass.
+local function converge(measure, gain, target, first_write)
   local passes, g0, l0 = 0, nil, nil
   for _ = 1, 8 do
     gain = math.min(gain, 48)
     passes = passes + 1
-    local got = measure(gain)
+    local got = measure(gain, passes > 1 or first_write == true)
     if got == nil then fail("the output is silent") end
     local miss = target - got
     if math.abs(miss) <= 0.05 then break end
@@ -340,12 +344,24 @@ local function deliver(o, src, before, t, path, input)
     -- aim: the level the in-graph meter must read for the FILE to read the
     -- target (they differ after lossy encoding, which moves loudness a little)
     local aim = t.target
-    for _ = 1, 4 do
-      local n
-      gain, n = converge(function(gdb)
-        return level_of(render_pass(src, gdb, limit, tmp, wopts, gr), rms_mode)
-      end, gain, aim)
+    -- the secant passes only measure, except a pass that is expected to be
+    -- the last, which writes the file too; the file is rendered at the final
+    -- gain when the last pass did not write it. The first pass writes when
+    -- the limiter will likely stay idle (the sample peak under the ceiling).
+    local peak0 = before.sample_peak_dbfs
+    local first_write = peak0 ~= nil and peak0 + gain < limit - 0.5
+    for round = 1, 4 do
+      local n, written
+      gain, n = converge(function(gdb, write)
+        local r = render_pass(src, gdb, limit, write and tmp or nil, wopts, write and gr or nil)
+        written = write and gdb or nil
+        return level_of(r, rms_mode)
+      end, gain, aim, first_write or round > 1)
       passes = passes + n
+      if written ~= gain then
+        render_pass(src, gain, limit, tmp, wopts, gr)
+        passes = passes + 1
+      end
       if o.report then
         after = report.measure(tmp)
         result = after.result
@@ -390,7 +406,8 @@ local function render_chain(input, plan, preset, pregain, chain_path, gr)
   local x = g:file(input)
   if pregain ~= 0 then x = x:gain{db = clamp(pregain, -100, 24)} end
   local y, nodes = presets.build(plan, x, preset)
-  local m = y:meter{true_peak = true}
+  -- only its loudness (and RMS, sample peak) sets the gain stage
+  local m = y:meter{true_peak = false}
   y:write(chain_path, {bits = "32f"})
   local dyn = {}
   if gr and type(nodes) == "table" then
@@ -589,7 +606,8 @@ local function master_one(o, input, tlist, several, preset, plan_for, ctx)
   local paths = outputs_for(o, input, tlist, several)
   check_paths(input, paths)
   local bm = o.report and report.measure(input) or nil
-  local before = bm and bm.result or analyze(input, true)
+  -- the input's true peak is only printed (summary) and recorded (manifest)
+  local before = bm and bm.result or analyze(input, not o.quiet or o.manifest ~= nil)
   local src, chain_meas, temps = input, before, {}
   local ok, err = pcall(function()
     local chain_gr = o.report and {} or nil
