@@ -93,6 +93,15 @@ const char *mdi_extension(const char *path);
 /* Opens path for reading and validates rate and channels; *plausible_frames
  * is the header's frame count when it can be trusted, else -1. Messages name
  * the file: "song.wav: cannot open: No such file or directory". */
+/* The read buffers of a file-reading source (file, region): an interleaved
+ * chunk of `chunk` frames, and when the file's rate differs from the graph's
+ * a resampler with a planar input chunk (pin[c] into pmem). On failure the
+ * caller frees what was made with mdi_read_buffers_free. */
+md_status mdi_read_buffers_init(unsigned channels, double file_hz, double graph_hz,
+                                unsigned chunk, mdi_resampler **rs, float **pmem, float **pin,
+                                float **ibuf, const char *who, md_error *err);
+void mdi_read_buffers_free(mdi_resampler **rs, float **pmem, float **ibuf);
+
 md_status mdi_sf_open_read(const char *path, SNDFILE **sf, SF_INFO *info,
                            int64_t *plausible_frames, md_error *err);
 

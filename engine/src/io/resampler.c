@@ -102,3 +102,33 @@ unsigned mdi_resampler_max_out(const mdi_resampler *r, unsigned in_frames)
 {
     return (unsigned)ceil(in_frames * r->ratio) + 2;
 }
+
+md_status mdi_read_buffers_init(unsigned channels, double file_hz, double graph_hz,
+                                unsigned chunk, mdi_resampler **rs, float **pmem, float **pin,
+                                float **ibuf, const char *who, md_error *err)
+{
+    if (lround(graph_hz) != lround(file_hz)) {
+        *rs = mdi_resampler_create(channels, file_hz, graph_hz, err);
+        if (!*rs)
+            return err ? err->status : MD_ERR_INVALID;
+        *pmem = md_aligned_alloc(sizeof(float) * chunk * channels);
+        if (!*pmem)
+            return md_error_set(err, MD_ERR_NOMEM, "%s: out of memory", who);
+        for (unsigned c = 0; c < channels; c++)
+            pin[c] = *pmem + (size_t)c * chunk;
+    }
+    *ibuf = malloc(sizeof(float) * (size_t)chunk * channels);
+    if (!*ibuf)
+        return md_error_set(err, MD_ERR_NOMEM, "%s: out of memory", who);
+    return MD_OK;
+}
+
+void mdi_read_buffers_free(mdi_resampler **rs, float **pmem, float **ibuf)
+{
+    free(*ibuf);
+    md_aligned_free(*pmem);
+    mdi_resampler_destroy(*rs);
+    *ibuf = NULL;
+    *pmem = NULL;
+    *rs = NULL;
+}

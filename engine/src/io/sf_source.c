@@ -79,9 +79,7 @@ static void file_release(md_node *n)
     stop_prefetch(p);
     if (p->sf)
         sf_close(p->sf);
-    free(p->ibuf);
-    md_aligned_free(p->pmem);
-    mdi_resampler_destroy(p->rs);
+    mdi_read_buffers_free(&p->rs, &p->pmem, &p->ibuf);
     memset(p, 0, sizeof *p);
 }
 
@@ -102,29 +100,18 @@ static md_status file_prepare(md_node *n, const md_stream *in, md_stream *out, m
     unsigned block = in->max_frames ? in->max_frames : 2048;
     p->chunk = block;
     p->out_target = -1;
-    if (lround(p->graph_hz) != lround(p->file_hz)) {
-        p->rs = mdi_resampler_create(p->channels, p->file_hz, p->graph_hz, err);
-        if (!p->rs) {
-            file_release(n);
-            return err ? err->status : MD_ERR_INVALID;
-        }
+    if (lround(p->graph_hz) != lround(p->file_hz))
         p->chunk = 1024;
-        p->pmem = md_aligned_alloc(sizeof(float) * p->chunk * p->channels);
-        if (!p->pmem)
-            goto nomem;
-        for (unsigned c = 0; c < p->channels; c++)
-            p->pin[c] = p->pmem + (size_t)c * p->chunk;
+    s = mdi_read_buffers_init(p->channels, p->file_hz, p->graph_hz, p->chunk, &p->rs, &p->pmem,
+                              p->pin, &p->ibuf, path, err);
+    if (s != MD_OK) {
+        file_release(n);
+        return s;
     }
-    p->ibuf = malloc(sizeof(float) * (size_t)p->chunk * p->channels);
-    if (!p->ibuf)
-        goto nomem;
     out->rate_hz = p->graph_hz;
     out->channels = p->channels;
     out->max_frames = block;
     return MD_OK;
-nomem:
-    file_release(n);
-    return md_error_set(err, MD_ERR_NOMEM, "%s: out of memory", path);
 }
 
 static void file_reset(md_node *n)

@@ -104,9 +104,7 @@ static void region_release(md_node *n)
     region_priv *p = md_node_priv(n);
     if (p->sf)
         sf_close(p->sf);
-    free(p->ibuf);
-    md_aligned_free(p->pmem);
-    mdi_resampler_destroy(p->rs);
+    mdi_read_buffers_free(&p->rs, &p->pmem, &p->ibuf);
     memset(p, 0, sizeof *p);
 }
 
@@ -163,28 +161,16 @@ static md_status region_prepare(md_node *n, const md_stream *in, md_stream *out,
     p->curve_in = (int)md_node_value(n, P_FADE_IN_CURVE);
     p->curve_out = (int)md_node_value(n, P_FADE_OUT_CURVE);
     p->gain = pow(10.0, md_node_value(n, P_GAIN) / 20.0);
-    if (resample) {
-        p->rs = mdi_resampler_create(p->channels, p->file_hz, p->graph_hz, err);
-        if (!p->rs) {
-            region_release(n);
-            return err ? err->status : MD_ERR_INVALID;
-        }
-        p->pmem = md_aligned_alloc(sizeof(float) * CHUNK * p->channels);
-        if (!p->pmem)
-            goto nomem;
-        for (unsigned c = 0; c < p->channels; c++)
-            p->pin[c] = p->pmem + (size_t)c * CHUNK;
+    s = mdi_read_buffers_init(p->channels, p->file_hz, p->graph_hz, CHUNK, &p->rs, &p->pmem,
+                              p->pin, &p->ibuf, "region", err);
+    if (s != MD_OK) {
+        region_release(n);
+        return s;
     }
-    p->ibuf = malloc(sizeof(float) * CHUNK * p->channels);
-    if (!p->ibuf)
-        goto nomem;
     out->rate_hz = p->graph_hz;
     out->channels = p->channels;
     out->max_frames = in->max_frames ? in->max_frames : 2048;
     return MD_OK;
-nomem:
-    region_release(n);
-    return md_error_set(err, MD_ERR_NOMEM, "region: %s: out of memory", path);
 }
 
 static void region_reset(md_node *n)
